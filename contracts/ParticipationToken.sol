@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ERC20Pausable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Pausable.sol";
+import {IParticipationToken} from "./IParticipationToken.sol";
+
+/// @title ParticipationToken
+/// @notice Whole participation points (0 decimals) earned through ESG actions. Not a free market:
+/// residents cannot send points to each other; only the ledger contracts mint, burn and move them.
+contract ParticipationToken is ERC20Pausable, AccessControl, IParticipationToken {
+    /// @notice Holders may mint (the ledger contracts that reward actions).
+    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
+    /// @notice Holders may burn residents' points (claw-back, redemption by burn).
+    bytes32 public constant BURNER_ROLE = keccak256("BURNER_ROLE");
+    /// @notice Holders may move points between holders (redemption, donation).
+    bytes32 public constant MOVER_ROLE = keccak256("MOVER_ROLE");
+    /// @notice Holders may pause and unpause the token.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    /// @param name_ The token's name, for example "Suwon Participation Point".
+    /// @param symbol_ The token's symbol.
+    /// @param admin The account that receives DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
+    constructor(string memory name_, string memory symbol_, address admin) ERC20(name_, symbol_) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+    }
+
+    /// @notice Points are whole: 0 decimals.
+    function decimals() public pure override returns (uint8) {
+        return 0;
+    }
+
+    /// @inheritdoc IParticipationToken
+    function mint(address to, uint256 amount) external onlyRole(MINTER_ROLE) {
+        _mint(to, amount);
+    }
+
+    /// @inheritdoc IParticipationToken
+    function mintBatch(address[] calldata recipients, uint256[] calldata amounts) external onlyRole(MINTER_ROLE) {
+        uint256 n = recipients.length;
+        if (n != amounts.length) revert ParticipationTokenLengthMismatch(n, amounts.length);
+        for (uint256 i; i < n; ++i) {
+            _mint(recipients[i], amounts[i]);
+        }
+    }
+
+    /// @inheritdoc IParticipationToken
+    function burnFrom(address from, uint256 amount) external onlyRole(BURNER_ROLE) {
+        _burn(from, amount);
+    }
+
+    /// @inheritdoc IParticipationToken
+    function move(address from, address to, uint256 amount) external onlyRole(MOVER_ROLE) {
+        _transfer(from, to, amount);
+    }
+
+    /// @inheritdoc IParticipationToken
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IParticipationToken
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    /// @dev Holder-to-holder transfers (ERC-20 `transfer` / `transferFrom`) need the mover role.
+    function _update(address from, address to, uint256 value) internal override {
+        if (from != address(0) && to != address(0) && !hasRole(MOVER_ROLE, _msgSender())) {
+            revert ParticipationTokenTransferRestricted(from, to);
+        }
+        super._update(from, to, value);
+    }
+}
