@@ -27,17 +27,17 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
     PloggingBounds private _bounds;
     PloggingReward private _reward;
 
-    /// @param token The participation token; this contract needs its MINTER_ROLE.
+    /// @param token_ The participation token; this contract needs its MINTER_ROLE.
     /// @param admin The account that receives DEFAULT_ADMIN_ROLE and POLICY_ROLE.
     /// @param initialBounds The first plausibility bounds and daily caps.
     /// @param initialReward The first reward policy.
     constructor(
-        IParticipationToken token,
+        IParticipationToken token_,
         address admin,
         PloggingBounds memory initialBounds,
         PloggingReward memory initialReward
     ) SignedActions("PloggingRegistry", "1") {
-        _token = token;
+        _token = token_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(POLICY_ROLE, admin);
         _setBounds(admin, initialBounds);

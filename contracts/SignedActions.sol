@@ -73,6 +73,7 @@ abstract contract SignedActions is EIP712, ISignedActions {
             // nonce < 2**64 - 1 in practice; nonce + 1 is computed in uint256 to stay safe at the top.
             uint256 shift = uint256(nonce) + 1 - slot.next;
             // Shifting drops the bits of nonces that leave the window; shift < 128 fits uint8.
+            // forge-lint: disable-next-line(unsafe-typecast)
             slot.window = shift >= _NONCE_WINDOW ? 1 : (slot.window << uint8(shift)) | 1;
             slot.next = uint64(uint256(nonce) + 1);
         } else {
