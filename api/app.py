@@ -1,0 +1,50 @@
+"""The FastAPI application: `create_app(settings)`; `uvicorn api.app:app` uses the environment's settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ledger.settings import Settings, get_settings
+
+from . import errors
+from .routes import actions, deployment, health, residents
+from .services import Services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = Services.start(settings or get_settings(), run_jobs=run_jobs)
+        app.state.services = services
+        log.info(
+            "serving chain %d (%s), contracts %s",
+            services.deployment.chain_id,
+            services.settings.rpc,
+            {n: c.address for n, c in services.deployment.contracts.items()},
+        )
+        try:
+            yield
+        finally:
+            services.stop()
+
+    app = FastAPI(
+        title="ESG participation ledger",
+        version="0.1.0",
+        description="Residents' signed ESG actions, relayed to the chain and mirrored into SQL.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (health, deployment, actions, residents):
+        app.include_router(module.router)
+    return app
+
+
+def app() -> FastAPI:
+    """Factory for `uvicorn --factory api.app:app`."""
+    return create_app()

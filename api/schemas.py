@@ -1,0 +1,62 @@
+"""Request and response bodies of the public API (the interface contract in docs/api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PrepareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="The action kind: `plogging`.")
+    resident: str = Field(description="The resident's address (0x…).")
+    payload: dict[str, Any] = Field(description="The kind's fields, see docs/api.md.")
+
+
+class PrepareResponse(BaseModel):
+    typedData: dict[str, Any] = Field(description="A complete eth_signTypedData_v4 object.")
+
+
+class SubmitRequest(BaseModel):
+    typedData: dict[str, Any]
+    signature: str
+
+
+class SubmitResponse(BaseModel):
+    id: str = Field(description="The action's EIP-712 digest.")
+    status: str
+
+
+class ContractInfo(BaseModel):
+    address: str
+    abi: list[dict[str, Any]]
+
+
+class DeploymentResponse(BaseModel):
+    chainId: int
+    contracts: dict[str, ContractInfo]
+    startBlock: int
+
+
+class PloggingTotals(BaseModel):
+    sessions: int
+    trashGrams: int
+    distanceMeters: int
+
+
+class ResidentResponse(BaseModel):
+    address: str
+    balance: int
+    plogging: PloggingTotals
+    actions: dict[str, int] = Field(description="This resident's actions in the outbox, by status.")
+
+
+class HealthResponse(BaseModel):
+    status: str
+    chainId: int | None = None
+    head: int | None = None
+    indexed: int | None = None
+    database: str
+    problems: list[str] = Field(default_factory=list)

@@ -1,0 +1,109 @@
+"""The long-lived parts the routes use: engine, node connection, deployment, relayer, indexer, scheduler."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from indexer.runner import Indexer
+from ledger.db import make_engine, migrate
+from ledger.deploy import Deployment, ensure_deployment
+from ledger.errors import ChainError
+from ledger.relayer import Relayer
+from ledger.rpc import HttpRpc
+from ledger.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ERC1271_MAGIC = "0x1626ba7e"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    rpc: HttpRpc
+    deployment: Deployment
+    relayer: Relayer
+    indexer: Indexer
+    scheduler: BackgroundScheduler = field(default_factory=lambda: BackgroundScheduler(daemon=True))
+    last_errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, settings: Settings, *, run_jobs: bool = True) -> Services:
+        engine = make_engine(settings.db_url)
+        migrate(engine)
+        rpc = HttpRpc(settings.rpc)
+        _wait_for_node(rpc, timeout=60)
+        deployment = ensure_deployment(settings, rpc)
+        relayer = Relayer(
+            engine=engine, rpc=HttpRpc(settings.rpc), deployment=deployment, settings=settings,
+            accounts=settings.relayers(),
+        )
+        indexer = Indexer(
+            engine,
+            HttpRpc(settings.rpc),
+            chain_id=deployment.chain_id,
+            addresses=[c.address for c in deployment.contracts.values()],
+            start_block=deployment.start_block,
+            finality_depth=settings.finality_depth,
+            max_range=settings.indexer_max_range,
+        )
+        services = cls(settings=settings, engine=engine, rpc=rpc, deployment=deployment, relayer=relayer,
+                       indexer=indexer)
+        if run_jobs:
+            services._schedule()
+        return services
+
+    def _schedule(self) -> None:
+        def guarded(name: str, job: object) -> None:
+            try:
+                job()  # type: ignore[operator]
+                self.last_errors.pop(name, None)
+            except Exception as exc:  # a job must never die: log, remember, try again next interval
+                self.last_errors[name] = f"{exc.__class__.__name__}: {exc}"
+                log.exception("%s job failed", name)
+
+        self.scheduler.add_job(guarded, "interval", args=("relayer", self.relayer.tick),
+                               seconds=self.settings.relayer_interval, max_instances=1, coalesce=True,
+                               id="relayer")
+        self.scheduler.add_job(guarded, "interval", args=("indexer", self.indexer.sync),
+                               seconds=self.settings.indexer_interval, max_instances=1, coalesce=True,
+                               id="indexer")
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.rpc.close()
+        self.engine.dispose()
+
+    def erc1271_valid(self, account: str, digest: bytes, signature: bytes) -> bool:
+        """Asks a smart-account resident's contract whether it accepts `signature` for `digest`."""
+        if self.rpc.call("eth_getCode", [account, "latest"]) in ("0x", "0x0", None):
+            return False
+        from eth_abi import encode
+
+        data = "0x1626ba7e" + encode(["bytes32", "bytes"], [digest, signature]).hex()
+        try:
+            result = self.rpc.call("eth_call", [{"to": account, "data": data}, "latest"])
+        except ChainError:
+            return False
+        return isinstance(result, str) and result[:10].lower() == ERC1271_MAGIC
+
+
+def _wait_for_node(rpc: HttpRpc, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            rpc.call("eth_chainId")
+            return
+        except ChainError:
+            if time.monotonic() > deadline:
+                raise
+            log.info("waiting for the node at %s", rpc.url)
+            time.sleep(1)

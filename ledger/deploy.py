@@ -1,0 +1,192 @@
+"""Deploys the contract suite and keeps a per-chain manifest (`<data>/deployments/<chainId>.json`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from .compile import Artifact, compile_contracts
+from .errors import ChainMismatchError, DeploymentError
+from .rpc import HttpRpc
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Plausibility bounds and daily caps a new deployment starts with; the ESG team changes them on-chain.
+DEFAULT_PLOGGING_BOUNDS = (
+    300,  # minDurationSeconds: 5 minutes
+    14_400,  # maxDurationSeconds: 4 hours
+    50_000,  # maxDistanceMeters
+    600,  # maxSpeedCmPerSecond: 21.6 km/h, a fast jog
+    20_000,  # maxTrashGrams per session
+    7 * 86_400,  # maxAgeSeconds: a session may be submitted up to a week after it started
+    50_000,  # maxTrashGramsPerDay
+    10,  # maxSessionsPerDay
+)
+DEFAULT_PLOGGING_REWARD = (10, 5)  # points per km, points per 100 g
+
+ROLE = {name: Web3.keccak(text=name) for name in ("MINTER_ROLE", "RELAYER_ROLE")}
+
+
+@dataclass
+class DeployedContract:
+    address: str
+    abi: list[dict[str, Any]]
+    tx_hash: str
+    block_number: int
+
+
+@dataclass
+class Deployment:
+    chain_id: int
+    genesis_hash: str
+    start_block: int
+    deployer: str
+    contracts: dict[str, DeployedContract] = field(default_factory=dict)
+
+    def address(self, name: str) -> str:
+        try:
+            return self.contracts[name].address
+        except KeyError:
+            raise DeploymentError(f"the deployment on chain {self.chain_id} has no {name}") from None
+
+    def public(self) -> dict[str, Any]:
+        """The interface contract's `/v1/deployment` shape."""
+        return {
+            "chainId": self.chain_id,
+            "contracts": {n: {"address": c.address, "abi": c.abi} for n, c in self.contracts.items()},
+            "startBlock": self.start_block,
+        }
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(asdict(self), fh, indent=2)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        raw = json.loads(path.read_text())
+        raw["contracts"] = {n: DeployedContract(**c) for n, c in raw["contracts"].items()}
+        return cls(**raw)
+
+
+def manifest_path(settings: Settings, chain_id: int) -> Path:
+    return settings.deployments_dir / f"{chain_id}.json"
+
+
+def chain_identity(rpc: HttpRpc) -> tuple[int, str]:
+    chain_id = int(rpc.call("eth_chainId"), 16)
+    genesis = rpc.call("eth_getBlockByNumber", ["0x0", False])
+    return chain_id, genesis["hash"]
+
+
+def check_deployment(deployment: Deployment, rpc: HttpRpc) -> None:
+    """Raises DeploymentError unless the node is the manifest's chain and every contract has code."""
+    chain_id, genesis = chain_identity(rpc)
+    if chain_id != deployment.chain_id:
+        raise ChainMismatchError(deployment.chain_id, chain_id)
+    if genesis != deployment.genesis_hash:
+        raise DeploymentError(
+            f"the node's genesis block {genesis} is not the manifest's {deployment.genesis_hash}: "
+            "a different chain with the same chain id (was the node's state reset?)"
+        )
+    codes = rpc.batch([("eth_getCode", [c.address, "latest"]) for c in deployment.contracts.values()])
+    for (name, c), code in zip(deployment.contracts.items(), codes, strict=True):
+        if not isinstance(code, str) or code in ("0x", "0x0"):
+            raise DeploymentError(f"{name} has no code at {c.address} on chain {chain_id}")
+
+
+def ensure_deployment(settings: Settings, rpc: HttpRpc) -> Deployment:
+    """The manifest's deployment if it is live on the node; otherwise deploy (when allowed)."""
+    chain_id, _ = chain_identity(rpc)
+    if settings.expected_chain_id is not None and chain_id != settings.expected_chain_id:
+        raise ChainMismatchError(settings.expected_chain_id, chain_id)
+    path = manifest_path(settings, chain_id)
+    if path.exists():
+        deployment = Deployment.load(path)
+        try:
+            check_deployment(deployment, rpc)
+            return deployment
+        except DeploymentError as exc:
+            if not settings.auto_deploy:
+                raise
+            log.warning("redeploying: %s", exc)
+    elif not settings.auto_deploy:
+        raise DeploymentError(f"no deployment manifest at {path}; run `esg-ledger deploy`")
+    return deploy(settings)
+
+
+class _Deployer:
+    def __init__(self, w3: Web3, account: LocalAccount, chain_id: int) -> None:
+        self.w3 = w3
+        self.account = account
+        self.chain_id = chain_id
+        self.nonce = w3.eth.get_transaction_count(account.address, "pending")
+
+    def _send(self, tx: dict[str, Any]) -> Any:
+        tx.update({"from": self.account.address, "nonce": self.nonce, "chainId": self.chain_id})
+        signed = self.account.sign_transaction(tx)
+        self.nonce += 1
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] != 1:
+            raise DeploymentError(f"deployment transaction {tx_hash.to_0x_hex()} reverted")
+        return receipt
+
+    def create(self, artifact: Artifact, *args: Any) -> DeployedContract:
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self._send(factory.constructor(*args).build_transaction({"from": self.account.address}))
+        log.info("deployed %s at %s", artifact.name, receipt["contractAddress"])
+        return DeployedContract(
+            address=receipt["contractAddress"],
+            abi=artifact.abi,
+            tx_hash=receipt["transactionHash"].to_0x_hex(),
+            block_number=receipt["blockNumber"],
+        )
+
+    def transact(self, contract: DeployedContract, function: str, *args: Any) -> None:
+        handle = self.w3.eth.contract(address=contract.address, abi=contract.abi)
+        self._send(getattr(handle.functions, function)(*args).build_transaction({"from": self.account.address}))
+
+
+def deploy(settings: Settings) -> Deployment:
+    """Deploys the suite with the deployer key, wires the roles, and writes the manifest."""
+    artifacts = compile_contracts(settings.project_root, settings.build_dir)
+    w3 = Web3(Web3.HTTPProvider(settings.rpc, request_kwargs={"timeout": 60}))
+    rpc = HttpRpc(settings.rpc)
+    try:
+        chain_id, genesis = chain_identity(rpc)
+    finally:
+        rpc.close()
+    admin = settings.deployer()
+    d = _Deployer(w3, admin, chain_id)
+    token = d.create(artifacts["ParticipationToken"], "Participation Point", "ESGP", admin.address)
+    plogging = d.create(
+        artifacts["PloggingRegistry"],
+        token.address,
+        admin.address,
+        DEFAULT_PLOGGING_BOUNDS,
+        DEFAULT_PLOGGING_REWARD,
+    )
+    d.transact(token, "grantRole", ROLE["MINTER_ROLE"], plogging.address)
+    for relayer in settings.relayers():
+        d.transact(plogging, "grantRole", ROLE["RELAYER_ROLE"], relayer.address)
+    deployment = Deployment(
+        chain_id=chain_id,
+        genesis_hash=genesis,
+        start_block=token.block_number,
+        deployer=admin.address,
+        contracts={"ParticipationToken": token, "PloggingRegistry": plogging},
+    )
+    deployment.save(manifest_path(settings, chain_id))
+    return deployment

@@ -1,0 +1,95 @@
+"""The ledger's exceptions.
+
+    LedgerError
+    ├── ConfigurationError            settings that cannot work (placeholder secrets, bad URLs)
+    ├── ToolchainError                solc shim, anvil or forge missing or failing
+    │   └── CompilationError          solc reported errors (kept on .errors)
+    ├── ChainError                    the JSON-RPC node
+    │   ├── RpcError                  a JSON-RPC error response (code, message, data kept)
+    │   └── ChainMismatchError        the node is not the chain the deployment or action is for
+    ├── DeploymentError               no deployment, or one whose code is gone from the chain
+    ├── ActionError                   a resident's action is refused (carries .code and .field)
+    │   ├── InvalidActionError        a field is missing, malformed or out of range
+    │   ├── InvalidSignatureError     the signature is not the resident's
+    │   └── UnsupportedActionError    an action kind this ledger does not handle
+    └── ContractRevertError           an on-chain custom error, decoded (name, args, raw data)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LedgerError(Exception):
+    """Root of every error the ledger raises on purpose."""
+
+
+class ConfigurationError(LedgerError):
+    pass
+
+
+class ToolchainError(LedgerError):
+    pass
+
+
+class CompilationError(ToolchainError):
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("solc reported errors:\n" + "\n".join(errors))
+
+
+class ChainError(LedgerError):
+    pass
+
+
+class RpcError(ChainError):
+    def __init__(self, method: str, code: int, message: str, data: Any = None) -> None:
+        self.method = method
+        self.code = code
+        self.rpc_message = message
+        self.data = data
+        super().__init__(f"{method} failed: {message} (code {code})")
+
+
+class ChainMismatchError(ChainError):
+    def __init__(self, expected: int, actual: int) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"expected chain id {expected}, the node reports {actual}")
+
+
+class DeploymentError(LedgerError):
+    pass
+
+
+class ActionError(LedgerError):
+    """An action refused before it is accepted; `code` is stable, `field` names the offending input."""
+
+    code = "invalid_action"
+    status = 422
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class InvalidActionError(ActionError):
+    code = "invalid_action"
+
+
+class InvalidSignatureError(ActionError):
+    code = "invalid_signature"
+
+
+class UnsupportedActionError(ActionError):
+    code = "unsupported_action"
+
+
+class ContractRevertError(LedgerError):
+    def __init__(self, name: str, args: dict[str, Any], data: bytes) -> None:
+        self.name = name
+        self.args_ = args
+        self.data = data
+        rendered = ", ".join(f"{k}={v}" for k, v in args.items())
+        super().__init__(f"{name}({rendered})")

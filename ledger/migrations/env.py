@@ -1,0 +1,15 @@
+"""Alembic environment: the ledger's outbox tables and the indexer's mirror tables share one schema."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import indexer.models  # noqa: F401  (registers the mirror tables)
+import ledger.models  # noqa: F401  (registers the outbox tables)
+
+target_metadata = SQLModel.metadata
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through ledger.db.migrate(engine)")
+context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,114 @@
+"""All configuration, from `ESG_*` environment variables (or a `.env` file). Nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# anvil's published development mnemonic: its accounts are funded on every fresh anvil chain.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+
+Account.enable_unaudited_hdwallet_features()
+
+
+@functools.lru_cache(maxsize=64)
+def _account_from_mnemonic(mnemonic: str, index: int) -> LocalAccount:
+    return Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}")
+
+
+class Settings(BaseSettings):
+    """Typed settings; see docs/operations.md for what each one does."""
+
+    model_config = SettingsConfigDict(env_prefix="ESG_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    project_root: Path = PROJECT_ROOT
+    data_dir: Path = Field(default_factory=lambda: PROJECT_ROOT / "data")
+
+    rpc_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8545")
+    database_url: str | None = None
+    expected_chain_id: int | None = None
+
+    mnemonic: SecretStr = SecretStr(DEV_MNEMONIC)
+    deployer_key: SecretStr | None = None
+    relayer_keys: list[SecretStr] = Field(default_factory=list)
+    relayer_count: int = Field(default=1, ge=1, le=16)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+
+    embedded_node: bool = False
+    node_block_time: float = Field(default=1.0, ge=0)
+    node_state_interval: int = Field(default=5, ge=1)
+    auto_deploy: bool = True
+
+    batch_max_size: int = Field(default=100, ge=1, le=256)
+    batch_max_age: float = Field(default=0.3, ge=0)
+    relayer_interval: float = Field(default=0.1, gt=0)
+    indexer_interval: float = Field(default=0.25, gt=0)
+    confirmations: int = Field(default=1, ge=1)
+    finality_depth: int = Field(default=64, ge=1)
+    indexer_max_range: int = Field(default=5000, ge=1)
+    action_ttl: int = Field(default=86_400, ge=60)
+    max_fee_gwei: float = Field(default=500.0, gt=0)
+    priority_fee_gwei: float = Field(default=1.0, ge=0)
+    receipt_timeout: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.env != "production":
+            return self
+        if self.mnemonic.get_secret_value() == DEV_MNEMONIC and (not self.deployer_key or not self.relayer_keys):
+            raise ConfigurationError(
+                "ESG_ENV=production needs ESG_DEPLOYER_KEY and ESG_RELAYER_KEYS, or an ESG_MNEMONIC "
+                "of your own: the development mnemonic is public"
+            )
+        if self.database_url is None:
+            raise ConfigurationError("ESG_ENV=production needs ESG_DATABASE_URL (PostgreSQL)")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'ledger.db'}"
+
+    @property
+    def rpc(self) -> str:
+        return str(self.rpc_url).rstrip("/")
+
+    @property
+    def node_port(self) -> int:
+        return self.rpc_url.port or 8545
+
+    @property
+    def deployments_dir(self) -> Path:
+        return self.data_dir / "deployments"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.project_root / "build"
+
+    def deployer(self) -> LocalAccount:
+        if self.deployer_key is not None:
+            return Account.from_key(self.deployer_key.get_secret_value())
+        return _account_from_mnemonic(self.mnemonic.get_secret_value(), 0)
+
+    def relayers(self) -> list[LocalAccount]:
+        if self.relayer_keys:
+            return [Account.from_key(k.get_secret_value()) for k in self.relayer_keys]
+        mnemonic = self.mnemonic.get_secret_value()
+        return [_account_from_mnemonic(mnemonic, 1 + i) for i in range(self.relayer_count)]
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
