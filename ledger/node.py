@@ -10,6 +10,18 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import ToolchainError
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the parent dies, so a killed server never leaves anvil behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
 from .rpc import HttpRpc
 from .toolchain import anvil_binary
 
@@ -57,7 +69,9 @@ class AnvilNode:
     def start(self, timeout: float = 30.0) -> AnvilNode:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            self.command(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            self.command(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         rpc = HttpRpc(self.url, timeout=2.0)
         deadline = time.monotonic() + timeout

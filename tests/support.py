@@ -1,0 +1,163 @@
+"""Test helpers: free ports, a real server process, residents that sign, a throwaway PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Server:
+    """`python -m ledger serve` as a real process on a free port, against a given node and database."""
+
+    def __init__(self, *, rpc_url: str, data_dir: Path, database_url: str | None = None, **env: str) -> None:
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.env = {
+            **os.environ,
+            "ESG_ENV": "test",
+            "ESG_RPC_URL": rpc_url,
+            "ESG_DATA_DIR": str(data_dir),
+            "ESG_API_PORT": str(self.port),
+            "ESG_BATCH_MAX_AGE": "0.05",
+            "ESG_RELAYER_INTERVAL": "0.05",
+            "ESG_INDEXER_INTERVAL": "0.1",
+            **env,
+        }
+        if database_url:
+            self.env["ESG_DATABASE_URL"] = database_url
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = data_dir / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def start(self, timeout: float = 60) -> Server:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ledger", "serve", "--no-embedded-node"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=open(self.log, "ab"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+
+        def healthy() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                return httpx.get(self.url + "/healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(healthy, timeout, "the server to report healthy", interval=0.2)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+class Resident:
+    """A resident with their own key, signing with eth-account as a wallet would."""
+
+    def __init__(self, account: LocalAccount | None = None) -> None:
+        self.account = account or Account.create()
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def sign(self, typed_data: dict[str, Any]) -> str:
+        return str(Account.sign_message(encode_typed_data(full_message=typed_data), self.account.key).signature.to_0x_hex())
+
+
+def plogging_payload(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    payload = {
+        "distanceMeters": 3200,
+        "durationSeconds": 1800,
+        "trashGrams": 850,
+        "areaCode": 41117,
+        "startedAt": now - 3600,
+        "evidenceHash": "0x" + os.urandom(32).hex(),
+    }
+    payload.update(overrides)
+    return payload
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl) on a free port, removed afterwards."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="esg-pg-"))
+        self.port = free_port()
+        self._as_postgres = os.geteuid() == 0  # initdb refuses to run as root
+
+    def _run(self, *cmd: str) -> None:
+        full = ["runuser", "-u", "postgres", "--", *cmd] if self._as_postgres else list(cmd)
+        subprocess.run(full, check=True, capture_output=True)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> Postgres:
+        if shutil.which("initdb") is None or shutil.which("pg_ctl") is None:
+            raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not on the PATH")
+        if self._as_postgres:
+            shutil.chown(self.dir, "postgres")
+        data = str(self.dir / "data")
+        self._run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self._run(
+            "pg_ctl", "-D", data, "-l", str(self.dir / "log"), "-w", "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start",
+        )
+        return self
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
