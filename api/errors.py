@@ -31,8 +31,9 @@ def install(app: FastAPI) -> None:
         first = exc.errors()[0]
         if first.get("type") == "json_invalid":
             detail = first.get("ctx", {}).get("error", "")
-            return JSONResponse(error_body("malformed_json", f"the body is not valid JSON: {detail}"),
-                                status_code=400)
+            return JSONResponse(
+                error_body("malformed_json", f"the body is not valid JSON: {detail}"), status_code=400
+            )
         field = _location(tuple(first.get("loc", ())))
         message = "is required" if first.get("type") == "missing" else str(first.get("msg"))
         return JSONResponse(error_body("invalid_request", message, field or None), status_code=422)

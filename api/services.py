@@ -41,7 +41,10 @@ class Services:
         _wait_for_node(rpc, timeout=60)
         deployment = ensure_deployment(settings, rpc)
         relayer = Relayer(
-            engine=engine, rpc=HttpRpc(settings.rpc), deployment=deployment, settings=settings,
+            engine=engine,
+            rpc=HttpRpc(settings.rpc),
+            deployment=deployment,
+            settings=settings,
             accounts=settings.relayers(),
         )
         indexer = Indexer(
@@ -53,8 +56,9 @@ class Services:
             finality_depth=settings.finality_depth,
             max_range=settings.indexer_max_range,
         )
-        services = cls(settings=settings, engine=engine, rpc=rpc, deployment=deployment, relayer=relayer,
-                       indexer=indexer)
+        services = cls(
+            settings=settings, engine=engine, rpc=rpc, deployment=deployment, relayer=relayer, indexer=indexer
+        )
         if run_jobs:
             services._schedule()
         return services
@@ -68,12 +72,24 @@ class Services:
                 self.last_errors[name] = f"{exc.__class__.__name__}: {exc}"
                 log.exception("%s job failed", name)
 
-        self.scheduler.add_job(guarded, "interval", args=("relayer", self.relayer.tick),
-                               seconds=self.settings.relayer_interval, max_instances=1, coalesce=True,
-                               id="relayer")
-        self.scheduler.add_job(guarded, "interval", args=("indexer", self.indexer.sync),
-                               seconds=self.settings.indexer_interval, max_instances=1, coalesce=True,
-                               id="indexer")
+        self.scheduler.add_job(
+            guarded,
+            "interval",
+            args=("relayer", self.relayer.tick),
+            seconds=self.settings.relayer_interval,
+            max_instances=1,
+            coalesce=True,
+            id="relayer",
+        )
+        self.scheduler.add_job(
+            guarded,
+            "interval",
+            args=("indexer", self.indexer.sync),
+            seconds=self.settings.indexer_interval,
+            max_instances=1,
+            coalesce=True,
+            id="indexer",
+        )
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -86,7 +102,7 @@ class Services:
         """Asks a smart-account resident's contract whether it accepts `signature` for `digest`."""
         if self.rpc.call("eth_getCode", [account, "latest"]) in ("0x", "0x0", None):
             return False
-        from eth_abi import encode
+        from eth_abi.abi import encode
 
         data = "0x1626ba7e" + encode(["bytes32", "bytes"], [digest, signature]).hex()
         try:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from eth_hash.auto import keccak
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from .errors import DecodeError
 
@@ -52,7 +52,11 @@ def _position(log: dict[str, Any], chain_id: int) -> dict[str, Any]:
 
 def decode_logs(logs: Iterable[dict[str, Any]], chain_id: int) -> dict[str, list[dict[str, Any]]]:
     """Rows per mirror table, from raw `eth_getLogs` results. Logs of other events are skipped."""
-    out: dict[str, list[dict[str, Any]]] = {"plogging_session": [], "token_transfer": [], "action_failure": []}
+    out: dict[str, list[dict[str, Any]]] = {
+        "plogging_session": [],
+        "token_transfer": [],
+        "action_failure": [],
+    }
     for log in logs:
         topics = log["topics"]
         if not topics or log.get("removed"):

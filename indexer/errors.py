@@ -1,8 +1,8 @@
 """The indexer's exceptions.
 
-    IndexerError
-    ├── DecodeError          a log that matches a known topic but not its layout
-    └── ReorgTooDeepError    the node's chain diverges below the finality depth: the indexer halts
+IndexerError
+├── DecodeError          a log that matches a known topic but not its layout
+└── ReorgTooDeepError    the node's chain diverges below the finality depth: the indexer halts
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ class ReorgTooDeepError(IndexerError):
         self.chain_id = chain_id
         self.cursor = cursor
         super().__init__(
-            f"chain {chain_id}: no indexed block from {checked_from} to {cursor} is still on the node's chain; "
-            "the fork is deeper than the finality depth. Halting: check the node, then rebuild the mirror "
+            f"chain {chain_id}: no indexed block from {checked_from} to {cursor} is still on the node's "
+            "chain; the fork is deeper than the finality depth. Halting: check the node, then rebuild "
+            "the mirror "
             "(`esg-ledger index --rebuild`) if the node is right."
         )

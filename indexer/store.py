@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from .models import ActionFailure, IndexedBlock, IndexerCursor, PloggingSession, TokenTransfer
 
 EVENT_TABLES: dict[str, Table] = {
-    m.__tablename__: m.__table__  # type: ignore[attr-defined,misc]
+    str(m.__tablename__): m.__table__  # type: ignore[union-attr]
     for m in (PloggingSession, TokenTransfer, ActionFailure)
 }
 _CURSOR: Table = IndexerCursor.__table__  # type: ignore[attr-defined]
@@ -31,7 +31,9 @@ def load_cursor(conn: Connection, chain_id: int) -> tuple[int, str] | None:
 
 def stored_blocks(conn: Connection, chain_id: int, since: int) -> dict[int, str]:
     rows = conn.execute(
-        select(_BLOCKS.c.number, _BLOCKS.c.hash).where(_BLOCKS.c.chain_id == chain_id, _BLOCKS.c.number >= since)
+        select(_BLOCKS.c.number, _BLOCKS.c.hash).where(
+            _BLOCKS.c.chain_id == chain_id, _BLOCKS.c.number >= since
+        )
     )
     return {int(n): str(h) for n, h in rows}
 
@@ -53,13 +55,20 @@ def store(
             conn.execute(stmt, batch)
     if blocks:
         stmt = _insert(conn, _BLOCKS)
-        stmt = stmt.on_conflict_do_update(index_elements=["chain_id", "number"], set_={"hash": stmt.excluded.hash})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["chain_id", "number"], set_={"hash": stmt.excluded.hash}
+        )
         conn.execute(stmt, [{"chain_id": chain_id, "number": n, "hash": h} for n, h in blocks.items()])
     conn.execute(
         delete(_BLOCKS).where(_BLOCKS.c.chain_id == chain_id, _BLOCKS.c.number < cursor[0] - finality_depth)
     )
     stmt = _insert(conn, _CURSOR)
-    values = {"chain_id": chain_id, "block_number": cursor[0], "block_hash": cursor[1], "updated_at": time.time()}
+    values = {
+        "chain_id": chain_id,
+        "block_number": cursor[0],
+        "block_hash": cursor[1],
+        "updated_at": time.time(),
+    }
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["chain_id"],

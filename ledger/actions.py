@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .eip712 import ACTION_TYPES, ACTION_TYPES_BY_PRIMARY, ActionType, normalize_signature, recover
@@ -25,7 +25,7 @@ INT64_MAX = 2**63 - 1  # uint64 fields stop here: SQL integers are signed 64-bit
 
 def _int_or_decimal_string(value: Any) -> Any:
     # Wallets may hand uints back as decimal strings; bools and floats are refused.
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError("expected an integer")
     if isinstance(value, str) and value.isdigit():
         return int(value)
@@ -173,7 +173,9 @@ def verify_submission(
     except ValidationError as exc:
         raise _validation_error(exc, "typedData.message") from None
     if message["deadline"] <= now:
-        raise InvalidActionError(f"passed at {message['deadline']} (now {now})", field="typedData.message.deadline")
+        raise InvalidActionError(
+            f"passed at {message['deadline']} (now {now})", field="typedData.message.deadline"
+        )
     if not isinstance(signature, str):
         raise InvalidActionError("expected a 0x-prefixed hex string", field="signature")
     digest = spec.digest(chain_id, address, message)
@@ -185,10 +187,9 @@ def verify_submission(
         if erc1271 is None:
             raise
         sig, signer = bytes.fromhex(signature[2:]), None
-    if signer != resident:
-        if erc1271 is None or not erc1271(resident, digest, sig):
-            who = f"signed by {signer}" if signer else "not a valid ECDSA signature"
-            raise InvalidSignatureError(f"{who}, not by the resident {resident}", field="signature")
+    if signer != resident and (erc1271 is None or not erc1271(resident, digest, sig)):
+        who = f"signed by {signer}" if signer else "not a valid ECDSA signature"
+        raise InvalidSignatureError(f"{who}, not by the resident {resident}", field="signature")
     return VerifiedAction(
         id="0x" + digest.hex(),
         kind=spec.kind,

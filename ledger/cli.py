@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .node import AnvilNode
 from .settings import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, help="ESG participation ledger: contracts, relayer, indexer and API.")
@@ -25,8 +26,7 @@ def _logging(level: str = "INFO") -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def _embedded_node(settings: Settings):  # type: ignore[no-untyped-def]
-    from .node import AnvilNode
+def _embedded_node(settings: Settings) -> AnvilNode:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return AnvilNode(
@@ -41,7 +41,8 @@ def _embedded_node(settings: Settings):  # type: ignore[no-untyped-def]
 @app.command()
 def serve(
     embedded_node: Annotated[
-        bool | None, typer.Option("--embedded-node/--no-embedded-node", help="Start anvil (state under data/).")
+        bool | None,
+        typer.Option("--embedded-node/--no-embedded-node", help="Start anvil (state under data/)."),
     ] = None,
     host: Annotated[str | None, typer.Option(help="Listen address (ESG_API_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (ESG_API_PORT).")] = None,
@@ -53,7 +54,11 @@ def serve(
 
     _logging()
     settings = get_settings()
-    node = _embedded_node(settings) if (settings.embedded_node if embedded_node is None else embedded_node) else None
+    node = (
+        _embedded_node(settings)
+        if (settings.embedded_node if embedded_node is None else embedded_node)
+        else None
+    )
     if node is not None:
         node.start()
         console.print(f"anvil on {node.url}, state in {node.state_path}")
@@ -89,7 +94,9 @@ def node() -> None:
 
 
 @app.command()
-def deploy(force: Annotated[bool, typer.Option(help="Deploy even if the manifest's deployment is live.")] = False) -> None:
+def deploy(
+    force: Annotated[bool, typer.Option(help="Deploy even if the manifest's deployment is live.")] = False,
+) -> None:
     """Deploy the contracts (unless already live) and write the chain's manifest."""
     from .deploy import deploy as do_deploy
     from .deploy import ensure_deployment
@@ -122,15 +129,21 @@ def index() -> None:
     engine = make_engine(settings.db_url)
     migrate(engine)
     indexer = Indexer(
-        engine, rpc, chain_id=chain_id, addresses=[c.address for c in deployment.contracts.values()],
-        start_block=deployment.start_block, finality_depth=settings.finality_depth,
+        engine,
+        rpc,
+        chain_id=chain_id,
+        addresses=[c.address for c in deployment.contracts.values()],
+        start_block=deployment.start_block,
+        finality_depth=settings.finality_depth,
         max_range=settings.indexer_max_range,
     )
     with Progress(console=console) as progress:
         task = progress.add_task("indexing", total=None)
 
         def report(position: int, head: int) -> None:
-            progress.update(task, completed=position - deployment.start_block, total=head - deployment.start_block)
+            progress.update(
+                task, completed=position - deployment.start_block, total=head - deployment.start_block
+            )
 
         result = indexer.sync(progress=report)
     console.print(f"indexed to block {result.indexed} (head {result.head}): {result.events} events")

@@ -131,7 +131,7 @@ class _Deployer:
         self.w3 = w3
         self.account = account
         self.chain_id = chain_id
-        self.nonce = w3.eth.get_transaction_count(account.address, "pending")
+        self.nonce = int(w3.eth.get_transaction_count(account.address, "pending"))
 
     def _send(self, tx: dict[str, Any]) -> Any:
         tx.update({"from": self.account.address, "nonce": self.nonce, "chainId": self.chain_id})
@@ -155,8 +155,10 @@ class _Deployer:
         )
 
     def transact(self, contract: DeployedContract, function: str, *args: Any) -> None:
-        handle = self.w3.eth.contract(address=contract.address, abi=contract.abi)
-        self._send(getattr(handle.functions, function)(*args).build_transaction({"from": self.account.address}))
+        handle = self.w3.eth.contract(address=Web3.to_checksum_address(contract.address), abi=contract.abi)
+        self._send(
+            getattr(handle.functions, function)(*args).build_transaction({"from": self.account.address})
+        )
 
 
 def deploy(settings: Settings) -> Deployment:

@@ -13,14 +13,21 @@ from typing import Any
 
 from coincurve import PublicKey
 from eth_hash.auto import keccak
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from .errors import InvalidActionError, InvalidSignatureError
 from .types import Address
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-DOMAIN_FIELDS = (("name", "string"), ("version", "string"), ("chainId", "uint256"), ("verifyingContract", "address"))
-DOMAIN_TYPEHASH = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+DOMAIN_FIELDS = (
+    ("name", "string"),
+    ("version", "string"),
+    ("chainId", "uint256"),
+    ("verifyingContract", "address"),
+)
+DOMAIN_TYPEHASH = keccak(
+    b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
 
 
 def _encode_value(solidity_type: str, value: Any) -> bytes:
@@ -48,6 +55,11 @@ class ActionType:
     @property
     def domain_name(self) -> str:
         return self.contract
+
+    @property
+    def primary_type_constant(self) -> str:
+        """The contract's constant prefix for this type: PloggingSession → PLOGGING_SESSION."""
+        return "".join("_" + c if c.isupper() and i else c for i, c in enumerate(self.primary_type)).upper()
 
     @cached_property
     def type_string(self) -> str:
@@ -131,14 +143,18 @@ def normalize_signature(signature: str) -> bytes:
     if v not in (27, 28):
         raise InvalidSignatureError(f"v must be 27 or 28, got {raw[64]}", field="signature")
     if not 0 < r < SECP256K1_N or not 0 < s <= SECP256K1_N // 2:
-        raise InvalidSignatureError("r or s out of range (s must be in the lower half order)", field="signature")
+        raise InvalidSignatureError(
+            "r or s out of range (s must be in the lower half order)", field="signature"
+        )
     return raw[:64] + bytes([v])
 
 
 def recover(digest: bytes, signature: bytes) -> Address:
     """The address whose key made `signature` (65 bytes, normalized) over `digest`."""
     try:
-        public = PublicKey.from_signature_and_message(signature[:64] + bytes([signature[64] - 27]), digest, hasher=None)
+        public = PublicKey.from_signature_and_message(
+            signature[:64] + bytes([signature[64] - 27]), digest, hasher=None
+        )
     except Exception as exc:  # coincurve raises plain Exception for unrecoverable signatures
         raise InvalidSignatureError("no public key recovers from this signature", field="signature") from exc
     return Address(to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:]))

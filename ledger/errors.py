@@ -1,18 +1,18 @@
 """The ledger's exceptions.
 
-    LedgerError
-    ├── ConfigurationError            settings that cannot work (placeholder secrets, bad URLs)
-    ├── ToolchainError                solc shim, anvil or forge missing or failing
-    │   └── CompilationError          solc reported errors (kept on .errors)
-    ├── ChainError                    the JSON-RPC node
-    │   ├── RpcError                  a JSON-RPC error response (code, message, data kept)
-    │   └── ChainMismatchError        the node is not the chain the deployment or action is for
-    ├── DeploymentError               no deployment, or one whose code is gone from the chain
-    ├── ActionError                   a resident's action is refused (carries .code and .field)
-    │   ├── InvalidActionError        a field is missing, malformed or out of range
-    │   ├── InvalidSignatureError     the signature is not the resident's
-    │   └── UnsupportedActionError    an action kind this ledger does not handle
-    └── ContractRevertError           an on-chain custom error, decoded (name, args, raw data)
+LedgerError
+├── ConfigurationError            settings that cannot work (placeholder secrets, bad URLs)
+├── ToolchainError                solc shim, anvil or forge missing or failing
+│   └── CompilationError          solc reported errors (kept on .errors)
+├── ChainError                    the JSON-RPC node
+│   ├── RpcError                  a JSON-RPC error response (code, message, data kept)
+│   └── ChainMismatchError        the node is not the chain the deployment or action is for
+├── DeploymentError               no deployment, or one whose code is gone from the chain
+├── ActionError                   a resident's action is refused (carries .code and .field)
+│   ├── InvalidActionError        a field is missing, malformed or out of range
+│   ├── InvalidSignatureError     the signature is not the resident's
+│   └── UnsupportedActionError    an action kind this ledger does not handle
+└── ContractRevertError           an on-chain custom error, decoded (name, args, raw data)
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import ToolchainError
+from .rpc import HttpRpc
+from .toolchain import anvil_binary
 
 _PR_SET_PDEATHSIG = 1
 
@@ -22,8 +24,6 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass
-from .rpc import HttpRpc
-from .toolchain import anvil_binary
 
 
 class AnvilNode:
@@ -58,7 +58,15 @@ class AnvilNode:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        cmd = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(self.port), "--chain-id", str(self.chain_id)]
+        cmd = [
+            str(anvil_binary()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+        ]
         if self.block_time > 0:
             cmd += ["--block-time", f"{self.block_time:g}"]
         if self.state_path is not None:
@@ -69,7 +77,10 @@ class AnvilNode:
     def start(self, timeout: float = 30.0) -> AnvilNode:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            self.command(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            self.command(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
@@ -78,7 +89,9 @@ class AnvilNode:
         try:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise ToolchainError(f"anvil exited with code {self.process.returncode}: {' '.join(self.command())}")
+                    raise ToolchainError(
+                        f"anvil exited with code {self.process.returncode}: {' '.join(self.command())}"
+                    )
                 try:
                     rpc.call("eth_chainId")
                     return self

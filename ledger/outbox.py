@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, col, select
 
 from .actions import VerifiedAction
 from .models import Action, ActionPublic, ActionStatus, ResidentNonce
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
+def _insert(session: Session) -> Callable[[type[SQLModel]], Any]:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
@@ -73,9 +75,9 @@ def allocate_resident_nonce(*, session: Session, contract: str, resident: str, c
     greatest = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
     row = session.execute(
         update(ResidentNonce)
-        .where(ResidentNonce.contract == contract, ResidentNonce.resident == resident)  # type: ignore[arg-type]
+        .where(col(ResidentNonce.contract) == contract, col(ResidentNonce.resident) == resident)
         .values(next_nonce=greatest(ResidentNonce.next_nonce, chain_next) + 1)
-        .returning(ResidentNonce.next_nonce)
+        .returning(col(ResidentNonce.next_nonce))
     ).scalar_one()
     return int(row) - 1
 

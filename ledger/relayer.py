@@ -23,11 +23,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import encode
+from eth_abi.abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from sqlalchemy import Engine, update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from indexer.decode import ACTION_FAILED, PLOGGING_RECORDED
 
@@ -94,16 +94,14 @@ class Relayer:
         self.accounts = {a.address: a for a in accounts}
         self._next_account = itertools.cycle(list(self.accounts))
         self.decoder = ErrorDecoder([c.abi for c in deployment.contracts.values()])
-        self._nonces_synced = False
 
     # -- the loop --------------------------------------------------------------------------------
 
     def tick(self) -> TickReport:
         report = TickReport()
-        if not self._nonces_synced:
+        if not self.settle(report):
+            # Nothing in flight: start exactly at the chain's nonce (it may have moved either way).
             self.sync_nonces()
-            self._nonces_synced = True
-        self.settle(report)
         for _ in range(32):  # bounded: one tick never monopolises the node
             if not self.flush(report):
                 break
@@ -121,7 +119,7 @@ class Relayer:
                 in_flight = s.exec(
                     select(RelayTx.id).where(
                         RelayTx.sender == address,
-                        RelayTx.status.in_([TxStatus.SIGNED, TxStatus.BROADCAST]),  # type: ignore[attr-defined]
+                        col(RelayTx.status).in_([TxStatus.SIGNED, TxStatus.BROADCAST]),
                     )
                 ).first()
                 if row is None:
@@ -141,7 +139,7 @@ class Relayer:
                 s.exec(
                     select(Action)
                     .where(Action.status == ActionStatus.QUEUED, Action.kind == "plogging")
-                    .order_by(Action.created_at)  # type: ignore[arg-type]
+                    .order_by(col(Action.created_at))
                     .limit(limit)
                 ).all()
             )
@@ -150,7 +148,9 @@ class Relayer:
         expired = [a for a in queued if a.deadline <= now + 5]
         batch = [a for a in queued if a.deadline > now + 5]
         if expired:
-            self._finish(expired, ActionStatus.FAILED, error="deadline passed before the action could be sent")
+            self._finish(
+                expired, ActionStatus.FAILED, error="deadline passed before the action could be sent"
+            )
             report.failed += len(expired)
         if not batch:
             return True
@@ -158,7 +158,10 @@ class Relayer:
         data = _encode_plogging(batch)
         target = self.deployment.address("PloggingRegistry")
         try:
-            gas = int(self.rpc.call("eth_estimateGas", [{"from": sender, "to": target, "data": "0x" + data.hex()}]), 16)
+            gas = int(
+                self.rpc.call("eth_estimateGas", [{"from": sender, "to": target, "data": "0x" + data.hex()}]),
+                16,
+            )
         except RpcError as exc:
             self._batch_refused(batch, exc, report)
             return False
@@ -167,7 +170,7 @@ class Relayer:
         with session_scope(self.engine) as s:
             account = s.get(RelayerAccount, sender, with_for_update=True)
             assert account is not None, "sync_nonces() creates every relayer account row"
-            tx = {
+            tx: dict[str, Any] = {
                 "type": 2,
                 "chainId": self.deployment.chain_id,
                 "nonce": account.next_nonce,
@@ -194,9 +197,9 @@ class Relayer:
             )
             s.add(row)
             s.flush()
-            claimed = s.execute(
+            claimed: int = s.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
                 update(Action)
-                .where(Action.id.in_([a.id for a in batch]), Action.status == ActionStatus.QUEUED)  # type: ignore[attr-defined]
+                .where(col(Action.id).in_([a.id for a in batch]), col(Action.status) == ActionStatus.QUEUED)
                 .values(status=ActionStatus.SUBMITTED, tx_id=row.id, tx_hash=row.tx_hash, updated_at=now)
             ).rowcount
             if claimed != len(batch):  # another relayer took some of them: sign again next time
@@ -229,7 +232,7 @@ class Relayer:
         with session_scope(self.engine) as s:
             s.execute(
                 update(RelayTx)
-                .where(RelayTx.id == tx.id, RelayTx.status == TxStatus.SIGNED)  # type: ignore[arg-type]
+                .where(col(RelayTx.id) == tx.id, col(RelayTx.status) == TxStatus.SIGNED)
                 .values(status=TxStatus.BROADCAST, updated_at=time.time())
             )
 
@@ -248,17 +251,18 @@ class Relayer:
 
     # -- settling -------------------------------------------------------------------------------
 
-    def settle(self, report: TickReport) -> None:
+    def settle(self, report: TickReport) -> bool:
+        """Applies receipts at the confirmation depth; returns whether any transaction is in flight."""
         with session_scope(self.engine) as s:
             pending = list(
                 s.exec(
                     select(RelayTx)
-                    .where(RelayTx.status.in_([TxStatus.SIGNED, TxStatus.BROADCAST]))  # type: ignore[attr-defined]
-                    .order_by(RelayTx.sender, RelayTx.nonce)  # type: ignore[arg-type]
+                    .where(col(RelayTx.status).in_([TxStatus.SIGNED, TxStatus.BROADCAST]))
+                    .order_by(col(RelayTx.sender), col(RelayTx.nonce))
                 ).all()
             )
         if not pending:
-            return
+            return False
         head = int(self.rpc.call("eth_blockNumber"), 16)
         receipts = self.rpc.batch([("eth_getTransactionReceipt", [t.tx_hash]) for t in pending])
         for tx, receipt in zip(pending, receipts, strict=True):
@@ -268,6 +272,7 @@ class Relayer:
                 self._unmined(tx, report)
             elif int(receipt["blockNumber"], 16) <= head - self.settings.confirmations + 1:
                 self._apply_receipt(tx, receipt, report)
+        return True
 
     def _unmined(self, tx: RelayTx, report: TickReport) -> None:
         if tx.status == TxStatus.BROADCAST and time.time() - tx.updated_at < self.settings.receipt_timeout:
@@ -285,7 +290,7 @@ class Relayer:
             return
         self._broadcast(tx)
         with session_scope(self.engine) as s:
-            s.execute(update(RelayTx).where(RelayTx.id == tx.id).values(updated_at=time.time()))  # type: ignore[arg-type]
+            s.execute(update(RelayTx).where(col(RelayTx.id) == tx.id).values(updated_at=time.time()))
 
     def _apply_receipt(self, tx: RelayTx, receipt: dict[str, Any], report: TickReport) -> None:
         block = int(receipt["blockNumber"], 16)
@@ -308,14 +313,22 @@ class Relayer:
             stored.block_number, stored.updated_at = block, time.time()
             s.add(stored)
             if not ok:
-                log.error("transaction %s reverted; its %d actions go back to the queue", tx.tx_hash, tx.action_count)
+                log.error(
+                    "transaction %s reverted; its %d actions go back to the queue",
+                    tx.tx_hash,
+                    tx.action_count,
+                )
                 report.requeued += self._requeue(s, tx.id)
                 return
             for a in s.exec(select(Action).where(Action.tx_id == tx.id)).all():
                 if a.id in recorded:
                     self._confirm(a, tx.tx_hash, block, recorded[a.id])
                     report.confirmed += 1
-                elif a.id in failed and failed[a.id][:4] == _NONCE_USED and (earlier := self._find_record(a.id)):
+                elif (
+                    a.id in failed
+                    and failed[a.id][:4] == _NONCE_USED
+                    and (earlier := self._find_record(a.id))
+                ):
                     self._confirm(a, *earlier)  # recorded before, by an earlier transaction
                     report.confirmed += 1
                 else:
@@ -362,6 +375,6 @@ class Relayer:
         with session_scope(self.engine) as s:
             s.execute(
                 update(Action)
-                .where(Action.id.in_([a.id for a in actions]), Action.status == ActionStatus.QUEUED)  # type: ignore[attr-defined]
+                .where(col(Action.id).in_([a.id for a in actions]), col(Action.status) == ActionStatus.QUEUED)
                 .values(status=status, error=error, updated_at=time.time())
             )

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_abi import decode
+from eth_abi.abi import decode
 from eth_hash.auto import keccak
 
 from .errors import ContractRevertError
 
 
 def _type_string(item: dict[str, Any]) -> str:
-    if item["type"].startswith("tuple"):
-        return "(" + ",".join(_type_string(c) for c in item["components"]) + ")" + item["type"][5:]
-    return str(item["type"])
+    kind = str(item["type"])
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_type_string(c) for c in item["components"]) + ")" + kind[5:]
+    return kind
 
 
 class ErrorDecoder:
@@ -41,7 +42,9 @@ class ErrorDecoder:
             values = decode(types, data[4:])
         except Exception:
             return ContractRevertError(name, {"data": "0x" + data[4:].hex()}, data)
-        rendered = {n: ("0x" + v.hex() if isinstance(v, bytes) else v) for n, v in zip(names, values, strict=True)}
+        rendered = {
+            n: ("0x" + v.hex() if isinstance(v, bytes) else v) for n, v in zip(names, values, strict=True)
+        }
         return ContractRevertError(name, rendered, data)
 
     def text(self, data: bytes) -> str:

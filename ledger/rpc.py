@@ -45,7 +45,9 @@ class HttpRpc:
         try:
             response = self._client.post(self.url, json=body)
         except httpx.HTTPError as exc:
-            raise ChainError(f"{what}: cannot reach the node at {self.url}: {exc.__class__.__name__}") from exc
+            raise ChainError(
+                f"{what}: cannot reach the node at {self.url}: {exc.__class__.__name__}"
+            ) from exc
         if response.status_code != 200:
             raise ChainError(f"{what}: the node answered HTTP {response.status_code}: {response.text[:200]}")
         try:
@@ -54,7 +56,9 @@ class HttpRpc:
             raise ChainError(f"{what}: the node answered invalid JSON") from exc
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
-        reply = self._post({"jsonrpc": "2.0", "id": self._reserve_ids(1), "method": method, "params": list(params)}, method)
+        reply = self._post(
+            {"jsonrpc": "2.0", "id": self._reserve_ids(1), "method": method, "params": list(params)}, method
+        )
         if "error" in reply:
             err = reply["error"]
             raise RpcError(method, int(err.get("code", 0)), str(err.get("message", "")), err.get("data"))
@@ -65,7 +69,8 @@ class HttpRpc:
             return []
         first = self._reserve_ids(len(calls))
         body = [
-            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": list(p)} for i, (m, p) in enumerate(calls)
+            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": list(p)}
+            for i, (m, p) in enumerate(calls)
         ]
         replies = self._post(body, f"batch of {len(calls)}")
         if not isinstance(replies, list):

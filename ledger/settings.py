@@ -23,7 +23,8 @@ Account.enable_unaudited_hdwallet_features()
 
 @functools.lru_cache(maxsize=64)
 def _account_from_mnemonic(mnemonic: str, index: int) -> LocalAccount:
-    return Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}")
+    account: LocalAccount = Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}")
+    return account
 
 
 class Settings(BaseSettings):
@@ -68,7 +69,9 @@ class Settings(BaseSettings):
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.env != "production":
             return self
-        if self.mnemonic.get_secret_value() == DEV_MNEMONIC and (not self.deployer_key or not self.relayer_keys):
+        if self.mnemonic.get_secret_value() == DEV_MNEMONIC and (
+            not self.deployer_key or not self.relayer_keys
+        ):
             raise ConfigurationError(
                 "ESG_ENV=production needs ESG_DEPLOYER_KEY and ESG_RELAYER_KEYS, or an ESG_MNEMONIC "
                 "of your own: the development mnemonic is public"
@@ -99,7 +102,8 @@ class Settings(BaseSettings):
 
     def deployer(self) -> LocalAccount:
         if self.deployer_key is not None:
-            return Account.from_key(self.deployer_key.get_secret_value())
+            account: LocalAccount = Account.from_key(self.deployer_key.get_secret_value())
+            return account
         return _account_from_mnemonic(self.mnemonic.get_secret_value(), 0)
 
     def relayers(self) -> list[LocalAccount]:

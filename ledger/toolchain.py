@@ -10,7 +10,9 @@ from .settings import PROJECT_ROOT
 
 def _require(path: Path, what: str) -> Path:
     if not path.exists():
-        raise ToolchainError(f"{what} not found at {path}: run `npm ci` in {PROJECT_ROOT} (scripts/run does it)")
+        raise ToolchainError(
+            f"{what} not found at {path}: run `npm ci` in {PROJECT_ROOT} (scripts/run does it)"
+        )
     return path
 
 

@@ -79,7 +79,9 @@ class Server:
         def healthy() -> bool:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise AssertionError(f"server exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+                raise AssertionError(
+                    f"server exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}"
+                )
             try:
                 return httpx.get(self.url + "/healthz", timeout=2).status_code == 200
             except httpx.HTTPError:
@@ -110,7 +112,11 @@ class Resident:
         return str(self.account.address)
 
     def sign(self, typed_data: dict[str, Any]) -> str:
-        return str(Account.sign_message(encode_typed_data(full_message=typed_data), self.account.key).signature.to_0x_hex())
+        return str(
+            Account.sign_message(
+                encode_typed_data(full_message=typed_data), self.account.key
+            ).signature.to_0x_hex()
+        )
 
 
 def plogging_payload(**overrides: Any) -> dict[str, Any]:
@@ -151,8 +157,15 @@ class Postgres:
         data = str(self.dir / "data")
         self._run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
         self._run(
-            "pg_ctl", "-D", data, "-l", str(self.dir / "log"), "-w", "-o",
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start",
+            "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
         )
         return self
 

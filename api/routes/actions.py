@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from eth_abi import decode
+from eth_abi.abi import decode
 from eth_hash.auto import keccak
 from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import JSONResponse
@@ -43,13 +43,23 @@ def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) ->
     _check_ended(payload, now, "payload.startedAt")
     contract = services.deployment.address(spec.contract)
     window = services.rpc.call(
-        "eth_call", [{"to": contract, "data": "0x" + (_NONCE_WINDOW + bytes(12) + bytes.fromhex(resident[2:])).hex()},
-                     "latest"]
+        "eth_call",
+        [
+            {"to": contract, "data": "0x" + (_NONCE_WINDOW + bytes(12) + bytes.fromhex(resident[2:])).hex()},
+            "latest",
+        ],
     )
     chain_next = decode(["uint64", "uint128"], bytes.fromhex(window[2:]))[0]
-    nonce = allocate_resident_nonce(session=session, contract=contract, resident=resident, chain_next=chain_next)
+    nonce = allocate_resident_nonce(
+        session=session, contract=contract, resident=resident, chain_next=chain_next
+    )
     session.commit()
-    message = {"resident": resident, **payload, "nonce": nonce, "deadline": now + services.settings.action_ttl}
+    message = {
+        "resident": resident,
+        **payload,
+        "nonce": nonce,
+        "deadline": now + services.settings.action_ttl,
+    }
     return {"typedData": spec.typed_data(services.deployment.chain_id, contract, message)}
 
 

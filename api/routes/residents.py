@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Path
 from sqlalchemy import func
 from sqlmodel import select
@@ -34,7 +34,9 @@ def resident(address: AddressPath, services: ServicesDep, session: SessionDep) -
     ).one()
     sent = session.exec(
         select(func.coalesce(func.sum(TokenTransfer.value), 0)).where(
-            TokenTransfer.chain_id == chain_id, TokenTransfer.token == token, TokenTransfer.from_address == who
+            TokenTransfer.chain_id == chain_id,
+            TokenTransfer.token == token,
+            TokenTransfer.from_address == who,
         )
     ).one()
     sessions, grams, meters = session.exec(

@@ -76,9 +76,19 @@ SUBMISSIONS: dict[str, tuple[Callable[[dict[str, Any], Resident], dict[str, Any]
     "signature by another key": (other_key, 422, "invalid_signature", "signature"),
     "message altered after signing": (altered_after_signing, 422, "invalid_signature", "signature"),
     "typed data for another chain id": (other_chain, 422, "invalid_action", "typedData.domain.chainId"),
-    "typed data for another contract": (other_contract, 422, "invalid_action", "typedData.domain.verifyingContract"),
+    "typed data for another contract": (
+        other_contract,
+        422,
+        "invalid_action",
+        "typedData.domain.verifyingContract",
+    ),
     "message without a nonce": (message_missing_nonce, 422, "invalid_action", "typedData.message.nonce"),
-    "distance above uint32": (message_out_of_range, 422, "invalid_action", "typedData.message.distanceMeters"),
+    "distance above uint32": (
+        message_out_of_range,
+        422,
+        "invalid_action",
+        "typedData.message.distanceMeters",
+    ),
     "signature not hex": (signature_not_hex, 422, "invalid_action", "signature"),
     "no signature": (no_signature, 422, "invalid_request", "signature"),
 }
@@ -91,7 +101,9 @@ def recorded(db: sqlite3.Connection) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("case", list(SUBMISSIONS))
-def test_bad_submission_is_refused_and_records_nothing(server: Server, db: sqlite3.Connection, case: str) -> None:
+def test_bad_submission_is_refused_and_records_nothing(
+    server: Server, db: sqlite3.Connection, case: str
+) -> None:
     build, status, code, field = SUBMISSIONS[case]
     client = server.client()
     resident = Resident()
@@ -107,10 +119,15 @@ def test_bad_submission_is_refused_and_records_nothing(server: Server, db: sqlit
 
 
 PREPARES: dict[str, tuple[dict[str, Any], str]] = {
-    "missing trashGrams": ({"payload": {k: v for k, v in plogging_payload().items() if k != "trashGrams"}},
-                           "payload.trashGrams"),
+    "missing trashGrams": (
+        {"payload": {k: v for k, v in plogging_payload().items() if k != "trashGrams"}},
+        "payload.trashGrams",
+    ),
     "negative distance": ({"payload": plogging_payload(distanceMeters=-1)}, "payload.distanceMeters"),
-    "duration above uint32": ({"payload": plogging_payload(durationSeconds=2**32)}, "payload.durationSeconds"),
+    "duration above uint32": (
+        {"payload": plogging_payload(durationSeconds=2**32)},
+        "payload.durationSeconds",
+    ),
     "distance as a float": ({"payload": plogging_payload(distanceMeters=12.5)}, "payload.distanceMeters"),
     "short evidence hash": ({"payload": plogging_payload(evidenceHash="0x1234")}, "payload.evidenceHash"),
     "unknown payload field": ({"payload": {**plogging_payload(), "calories": 300}}, "payload.calories"),
@@ -121,7 +138,9 @@ PREPARES: dict[str, tuple[dict[str, Any], str]] = {
 
 
 @pytest.mark.parametrize("case", list(PREPARES))
-def test_bad_prepare_is_refused_and_records_nothing(server: Server, db: sqlite3.Connection, case: str) -> None:
+def test_bad_prepare_is_refused_and_records_nothing(
+    server: Server, db: sqlite3.Connection, case: str
+) -> None:
     change, field = PREPARES[case]
     body = {"kind": "plogging", "resident": Resident().address, "payload": plogging_payload(), **change}
     before = db.execute("SELECT count(*) FROM resident_nonce").fetchone()
@@ -134,7 +153,9 @@ def test_bad_prepare_is_refused_and_records_nothing(server: Server, db: sqlite3.
 @pytest.mark.parametrize("path", ["/v1/actions", "/v1/actions/prepare"])
 def test_malformed_json_is_a_400(server: Server, db: sqlite3.Connection, path: str) -> None:
     before = recorded(db)
-    r = httpx.post(server.url + path, content=b'{"typedData": {', headers={"content-type": "application/json"})
+    r = httpx.post(
+        server.url + path, content=b'{"typedData": {', headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "malformed_json"
     assert recorded(db) == before

@@ -15,7 +15,9 @@ from ledger.node import AnvilNode
 from ..support import Resident, Server, plogging_payload, wait_until
 
 
-def submit_signed(client: httpx.Client, resident: Resident, **overrides: Any) -> tuple[dict[str, Any], str, str]:
+def submit_signed(
+    client: httpx.Client, resident: Resident, **overrides: Any
+) -> tuple[dict[str, Any], str, str]:
     prepared = client.post(
         "/v1/actions/prepare",
         json={"kind": "plogging", "resident": resident.address, "payload": plogging_payload(**overrides)},
@@ -58,7 +60,11 @@ def test_round_trip_reaches_chain_and_mirror(
     )
     receipt = w3.eth.get_transaction_receipt(status["txHash"])
     assert receipt["blockNumber"] == status["blockNumber"]
-    (event,) = [e for e in registry.events.PloggingRecorded().process_receipt(receipt, errors=DISCARD) if e["logIndex"] == status["logIndex"]]
+    (event,) = [
+        e
+        for e in registry.events.PloggingRecorded().process_receipt(receipt, errors=DISCARD)
+        if e["logIndex"] == status["logIndex"]
+    ]
     message = typed["message"]
     assert "0x" + event["args"]["digest"].hex() == action_id
     assert event["args"]["resident"] == resident.address
@@ -74,18 +80,29 @@ def test_round_trip_reaches_chain_and_mirror(
         return body if body["plogging"]["sessions"] == 1 else None
 
     body = wait_until(mirrored, 15, "the mirror to show the session")
-    assert body["plogging"] == {"sessions": 1, "trashGrams": message["trashGrams"],
-                                "distanceMeters": message["distanceMeters"]}
+    assert body["plogging"] == {
+        "sessions": 1,
+        "trashGrams": message["trashGrams"],
+        "distanceMeters": message["distanceMeters"],
+    }
     token = w3.eth.contract(
         address=deployment.address("ParticipationToken"), abi=deployment.contracts["ParticipationToken"].abi
     )
     assert body["balance"] == expected_reward == token.functions.balanceOf(resident.address).call()
     row = db.execute(
-        "SELECT resident, trash_grams, distance_meters, block_number, log_index FROM plogging_session WHERE digest = ?",
+        "SELECT resident, trash_grams, distance_meters, block_number, log_index "
+        "FROM plogging_session WHERE digest = ?",
         (action_id,),
     ).fetchall()
-    assert row == [(resident.address, message["trashGrams"], message["distanceMeters"], status["blockNumber"],
-                    status["logIndex"])]
+    assert row == [
+        (
+            resident.address,
+            message["trashGrams"],
+            message["distanceMeters"],
+            status["blockNumber"],
+            status["logIndex"],
+        )
+    ]
 
 
 def test_same_signed_action_twice_is_recorded_once(
@@ -105,13 +122,20 @@ def test_same_signed_action_twice_is_recorded_once(
     assert db.execute("SELECT count(*) FROM action WHERE id = ?", (first_id,)).fetchone() == (1,)
     w3 = Web3(Web3.HTTPProvider(anvil.url))
     logs = w3.eth.get_logs(
-        {"address": deployment.address("PloggingRegistry"), "fromBlock": deployment.start_block,
-         "topics": [None, first_id]}
+        {
+            "address": deployment.address("PloggingRegistry"),
+            "fromBlock": deployment.start_block,
+            "topics": [None, first_id],
+        }
     )
     assert len(logs) == 1
     wait_until(
-        lambda: db.execute("SELECT count(*) FROM plogging_session WHERE digest = ?", (first_id,)).fetchone() == (1,),
-        15, "the mirror to hold the record once",
+        lambda: (
+            db.execute("SELECT count(*) FROM plogging_session WHERE digest = ?", (first_id,)).fetchone()
+            == (1,)
+        ),
+        15,
+        "the mirror to hold the record once",
     )
 
 

@@ -27,8 +27,14 @@ def _chain_records(rpc: HttpRpc, deployment: Deployment) -> Counter[str]:
 
     logs = rpc.call(
         "eth_getLogs",
-        [{"address": deployment.address("PloggingRegistry"), "topics": [PLOGGING_RECORDED],
-          "fromBlock": hex(deployment.start_block), "toBlock": "latest"}],
+        [
+            {
+                "address": deployment.address("PloggingRegistry"),
+                "topics": [PLOGGING_RECORDED],
+                "fromBlock": hex(deployment.start_block),
+                "toBlock": "latest",
+            }
+        ],
     )
     return Counter(entry["topics"][1] for entry in logs)
 
@@ -48,8 +54,14 @@ def test_restart_mid_stream_loses_and_doubles_nothing(
     with server.client() as client:
         for i in range(ACTIONS):
             resident = residents[i % RESIDENTS]
-            r = client.post("/v1/actions/prepare", json={"kind": "plogging", "resident": resident.address,
-                                                         "payload": plogging_payload(trashGrams=100 + i)})
+            r = client.post(
+                "/v1/actions/prepare",
+                json={
+                    "kind": "plogging",
+                    "resident": resident.address,
+                    "payload": plogging_payload(trashGrams=100 + i),
+                },
+            )
             typed = r.json()["typedData"]
             signed.append({"typedData": typed, "signature": resident.sign(typed)})
 
@@ -78,9 +90,12 @@ def test_restart_mid_stream_loses_and_doubles_nothing(
     assert len(accepted) == ACTIONS
 
     with server.client() as client:
+
         def all_settled() -> bool:
-            return all(client.get(f"/v1/actions/{a}").json()["status"] in ("confirmed", "failed")
-                       for a in set(accepted.values()))
+            return all(
+                client.get(f"/v1/actions/{a}").json()["status"] in ("confirmed", "failed")
+                for a in set(accepted.values())
+            )
 
         wait_until(all_settled, 90, "every accepted action to settle", interval=0.5)
         statuses = {a: client.get(f"/v1/actions/{a}").json() for a in set(accepted.values())}
@@ -89,4 +104,6 @@ def test_restart_mid_stream_loses_and_doubles_nothing(
     assert len(set(accepted.values())) == ACTIONS
     assert [s for s in statuses.values() if s["status"] != "confirmed"] == []
     records = _chain_records(HttpRpc(anvil.url), deployment)
-    assert all(records[a] == 1 for a in accepted.values()), "an accepted action is missing or doubled on-chain"
+    assert all(records[a] == 1 for a in accepted.values()), (
+        "an accepted action is missing or doubled on-chain"
+    )
