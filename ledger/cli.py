@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import logging
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+from .deploy import Deployment
 from .node import AnvilNode
+from .rpc import HttpRpc
 from .settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from indexer.runner import Indexer
 
 app = typer.Typer(no_args_is_help=True, help="ESG participation ledger: contracts, relayer, indexer and API.")
 audit_app = typer.Typer(no_args_is_help=True, help="Check the SQL mirror against the chain.")
@@ -100,7 +107,6 @@ def deploy(
     """Deploy the contracts (unless already live) and write the chain's manifest."""
     from .deploy import deploy as do_deploy
     from .deploy import ensure_deployment
-    from .rpc import HttpRpc
 
     _logging()
     settings = get_settings()
@@ -110,40 +116,177 @@ def deploy(
     console.print(f"chain {deployment.chain_id}, start block {deployment.start_block}")
 
 
-@app.command()
-def index() -> None:
-    """Catch the SQL mirror up with the chain once, with a progress bar."""
-    from rich.progress import Progress
-
-    from indexer.runner import Indexer
-
+def _context(settings: Settings) -> tuple[HttpRpc, Deployment, Engine]:
+    """The node, this chain's deployment manifest and the migrated database."""
     from .db import make_engine, migrate
     from .deploy import Deployment, chain_identity, manifest_path
-    from .rpc import HttpRpc
 
-    _logging("WARNING")
-    settings = get_settings()
     rpc = HttpRpc(settings.rpc)
     chain_id, _ = chain_identity(rpc)
-    deployment = Deployment.load(manifest_path(settings, chain_id))
+    path = manifest_path(settings, chain_id)
+    if not path.exists():
+        console.print(
+            f"[red]no deployment manifest for chain {chain_id} at {path}[/red]: run `esg-ledger deploy`"
+        )
+        raise typer.Exit(2)
     engine = make_engine(settings.db_url)
     migrate(engine)
-    indexer = Indexer(
+    return rpc, Deployment.load(path), engine
+
+
+def _indexer(settings: Settings, rpc: HttpRpc, deployment: Deployment, engine: Engine) -> Indexer:
+    from indexer.runner import Indexer
+
+    return Indexer(
         engine,
         rpc,
-        chain_id=chain_id,
+        chain_id=deployment.chain_id,
         addresses=[c.address for c in deployment.contracts.values()],
         start_block=deployment.start_block,
         finality_depth=settings.finality_depth,
         max_range=settings.indexer_max_range,
     )
-    with Progress(console=console) as progress:
+
+
+@app.command()
+def index(
+    rebuild: Annotated[
+        bool, typer.Option(help="Delete this chain's mirror rows first and index from scratch.")
+    ] = False,
+) -> None:
+    """Catch the SQL mirror up with the chain once, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from indexer.store import rollback_to
+
+    _logging("WARNING")
+    settings = get_settings()
+    rpc, deployment, engine = _context(settings)
+    if rebuild:
+        with engine.begin() as conn:
+            deleted = rollback_to(conn, deployment.chain_id, deployment.start_block - 1, "0x")
+        console.print(f"rebuilding: deleted {deleted}")
+    indexer = _indexer(settings, rpc, deployment, engine)
+    columns = (
+        TextColumn("indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("blocks"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
         task = progress.add_task("indexing", total=None)
 
         def report(position: int, head: int) -> None:
             progress.update(
-                task, completed=position - deployment.start_block, total=head - deployment.start_block
+                task, completed=position - deployment.start_block + 1, total=head - deployment.start_block + 1
             )
 
         result = indexer.sync(progress=report)
-    console.print(f"indexed to block {result.indexed} (head {result.head}): {result.events} events")
+    console.print(
+        f"indexed to block {result.indexed} (head {result.head}): "
+        f"{result.events} events, {result.reorgs} forks"
+    )
+
+
+@audit_app.command("reconcile")
+def audit_reconcile() -> None:
+    """Recount every row and balance from raw chain logs and token state; exit 1 on any mismatch."""
+    from rich.table import Table
+
+    from indexer.audit import reconcile
+
+    _logging("WARNING")
+    rpc, deployment, engine = _context(get_settings())
+    report = reconcile(engine, rpc, deployment)
+    table = Table(title=f"chain {deployment.chain_id}, up to block {report.block}")
+    table.add_column("checked")
+    table.add_column("count", justify="right")
+    for what, n in report.counts.items():
+        table.add_row(what, str(n))
+    Console().print(table)
+    if report.ok:
+        Console().print("[green]0 mismatches[/green]: the mirror equals the chain")
+        return
+    for m in report.mismatches[:50]:
+        Console().print(f"[red]{m.what}[/red] {m.key}: chain={m.chain!r} mirror={m.mirror!r}")
+    Console().print(f"[red]{len(report.mismatches)} mismatches[/red]")
+    raise typer.Exit(1)
+
+
+@app.command()
+def verify(
+    target: Annotated[str, typer.Argument(help="An action id (EIP-712 digest) or a resident address.")],
+    api: Annotated[
+        str | None, typer.Option(help="Also compare with what this API claims (base URL).")
+    ] = None,
+) -> None:
+    """Check a record or a balance on-chain, without trusting the city's database; exit 1 if they disagree."""
+    import httpx
+
+    from .deploy import Deployment, chain_identity, manifest_path
+    from .verify import verify_action, verify_balance
+
+    _logging("WARNING")
+    settings = get_settings()
+    rpc = HttpRpc(settings.rpc)
+    chain_id, _ = chain_identity(rpc)
+    path = manifest_path(settings, chain_id)
+    if path.exists():
+        deployment = Deployment.load(path)
+    elif api:
+        public = httpx.get(f"{api}/v1/deployment", timeout=30).json()
+        deployment = Deployment.from_public(public)
+        console.print(
+            f"contracts as published by {api}: "
+            + ", ".join(f"{n} {c.address}" for n, c in deployment.contracts.items())
+        )
+    else:
+        console.print(f"[red]no deployment manifest at {path}; pass --api to read the published one[/red]")
+        raise typer.Exit(2)
+    out = Console()
+    agree = True
+    if len(target) == 66:
+        record = verify_action(rpc, deployment, target)
+        out.print_json(data=record.__dict__)
+        if api:
+            claim = httpx.get(f"{api}/v1/actions/{target}", timeout=30).json()
+            claimed = claim.get("status") == "confirmed"
+            agree = claimed == record.found and (
+                not claimed
+                or (claim["blockNumber"], claim["logIndex"]) == (record.block_number, record.log_index)
+            )
+            out.print(
+                f"API says {claim.get('status')} at block {claim.get('blockNumber')}: "
+                + ("[green]agrees[/green]" if agree else "[red]DISAGREES[/red]")
+            )
+        elif not record.found:
+            agree = False
+    else:
+        balance = verify_balance(rpc, deployment, target)
+        out.print_json(data={"address": target, "balance": balance})
+        if api:
+            claimed_balance = httpx.get(f"{api}/v1/residents/{target}", timeout=30).json()["balance"]
+            agree = claimed_balance == balance
+            out.print(
+                f"API says {claimed_balance}: "
+                + ("[green]agrees[/green]" if agree else "[red]DISAGREES[/red]")
+            )
+    if not agree:
+        raise typer.Exit(1)
+
+
+@bench_app.command("signatures")
+def bench_signatures(
+    json_path: Annotated[str, typer.Option("--json", help="Where to write the figures.")],
+    count: Annotated[int, typer.Option(help="Signed actions to verify per method.")] = 2000,
+) -> None:
+    """EIP-712 verification throughput: ours (fixed layout + coincurve) against eth-account's generic path."""
+    import json
+
+    from .bench import signatures
+
+    figures = signatures(count)
+    with open(json_path, "w") as fh:
+        json.dump(figures, fh, indent=2)
+    Console().print_json(data=figures)

@@ -74,6 +74,17 @@ class Deployment:
         os.replace(tmp, path)
 
     @classmethod
+    def from_public(cls, public: dict[str, Any]) -> Deployment:
+        """A deployment as `/v1/deployment` publishes it (no genesis hash or transaction hashes)."""
+        contracts = {
+            n: DeployedContract(
+                address=c["address"], abi=c["abi"], tx_hash="", block_number=public["startBlock"]
+            )
+            for n, c in public["contracts"].items()
+        }
+        return cls(public["chainId"], "", public["startBlock"], "", contracts)
+
+    @classmethod
     def load(cls, path: Path) -> Deployment:
         raw = json.loads(path.read_text())
         raw["contracts"] = {n: DeployedContract(**c) for n, c in raw["contracts"].items()}
