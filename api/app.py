@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from ledger.settings import Settings, get_settings
 
 from . import errors
-from .routes import actions, deployment, health, residents
+from .routes import actions, deployment, health, indexer, residents
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (health, deployment, actions, residents):
+    for module in (health, deployment, actions, residents, indexer):
         app.include_router(module.router)
     return app
 

@@ -53,6 +53,18 @@ class ResidentResponse(BaseModel):
     actions: dict[str, int] = Field(description="This resident's actions in the outbox, by status.")
 
 
+class IndexerStatusResponse(BaseModel):
+    chainId: int
+    head: int
+    indexed: int | None
+    finalized: int
+    lag: int | None = Field(description="Blocks between the node's head and the mirror's cursor.")
+    lastSyncAt: float | None
+    headUnchangedSeconds: float
+    reorgs: int
+    error: str | None
+
+
 class HealthResponse(BaseModel):
     status: str
     chainId: int | None = None

@@ -3,6 +3,7 @@ than a generic ABI decoder. Golden tests pin it to web3's decoder."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,7 +37,9 @@ def _uint(data: bytes, i: int, log: dict[str, Any]) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=65_536)
 def _address(word: str) -> str:
+    # residents recur across logs; checksumming costs a keccak each time
     return to_checksum_address("0x" + word[-40:])
 
 
@@ -89,7 +92,7 @@ def decode_logs(logs: Iterable[dict[str, Any]], chain_id: int) -> dict[str, list
                 out["token_transfer"].append(
                     _position(log, chain_id)
                     | {
-                        "token": to_checksum_address(log["address"]),
+                        "token": _address(log["address"]),
                         "from_address": _address(topics[1]),
                         "to_address": _address(topics[2]),
                         "value": _uint(data, 0, log),
@@ -102,7 +105,7 @@ def decode_logs(logs: Iterable[dict[str, Any]], chain_id: int) -> dict[str, list
                 out["action_failure"].append(
                     _position(log, chain_id)
                     | {
-                        "contract": to_checksum_address(log["address"]),
+                        "contract": _address(log["address"]),
                         "digest": topics[1],
                         "resident": _address(topics[2]),
                         "nonce": _uint(data, 0, log),

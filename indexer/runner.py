@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from eth_hash.auto import keccak
 from sqlalchemy import Engine
 
 from ledger.rpc import Transport
 
 from .decode import decode_logs
 from .errors import ReorgTooDeepError
+from .fetch import LogFetcher
 from .store import load_cursor, rollback_to, store, stored_blocks
 
 log = logging.getLogger(__name__)
+
+_SUSPICIOUS_RETRIES = 3
 
 
 @dataclass
@@ -24,6 +29,20 @@ class SyncResult:
     indexed: int
     events: int
     reorgs: int
+
+
+@dataclass
+class IndexerStatus:
+    head: int | None = None
+    indexed: int | None = None
+    head_changed_at: float = field(default_factory=time.time)
+    last_sync_at: float | None = None
+    reorgs: int = 0
+
+
+def _bloom_bits(address: str) -> list[int]:
+    h = keccak(bytes.fromhex(address[2:]))
+    return [((h[i] << 8) | h[i + 1]) & 2047 for i in (0, 2, 4)]
 
 
 class Indexer:
@@ -41,60 +60,92 @@ class Indexer:
         max_range: int = 5000,
     ) -> None:
         self.engine = engine
-        self.rpc = rpc
         self.chain_id = chain_id
         self.addresses = addresses
         self.start_block = start_block
         self.finality_depth = finality_depth
-        self.max_range = max_range
-        self.head = 0
+        self.fetcher = LogFetcher(rpc, addresses, max_range=max_range)
+        self.status = IndexerStatus()
+        self._bloom_bits = [_bloom_bits(a) for a in addresses]
+        self._suspicious: dict[tuple[int, int], int] = {}
+
+    @property
+    def head(self) -> int:
+        return self.status.head or 0
 
     def cursor(self) -> tuple[int, str] | None:
         with self.engine.connect() as conn:
             return load_cursor(conn, self.chain_id)
 
     def sync(self, progress: Callable[[int, int], None] | None = None) -> SyncResult:
-        self.head = int(self.rpc.call("eth_blockNumber"), 16)
+        head = int(self.fetcher.call("eth_blockNumber", []), 16)
+        if head != self.status.head:
+            self.status.head, self.status.head_changed_at = head, time.time()
         reorgs = self._check_fork()
         cursor = self.cursor()
         position = cursor[0] if cursor else self.start_block - 1
         events = 0
-        while position < self.head:
-            to = min(self.head, position + self.max_range)
-            stored = self._index_range(position + 1, to)
-            if stored is None:  # the chain moved under us; the next sync sees the fork
+        while position < head:
+            stored = self._index_next(position + 1, head)
+            if stored is None:  # the chain moved under us, or a node lagged: the next sync retries
                 break
-            events += stored
-            position = to
+            count, position = stored
+            events += count
             if progress:
-                progress(position, self.head)
-        return SyncResult(head=self.head, indexed=position, events=events, reorgs=reorgs)
+                progress(position, head)
+        self.status.indexed, self.status.last_sync_at = position, time.time()
+        self.status.reorgs += reorgs
+        return SyncResult(head=head, indexed=position, events=events, reorgs=reorgs)
 
-    def _headers(self, numbers: list[int]) -> dict[int, str | None]:
-        replies = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
-        out: dict[int, str | None] = {}
-        for n, reply in zip(numbers, replies, strict=True):
-            if isinstance(reply, Exception):
-                raise reply
-            out[n] = reply["hash"] if reply else None
-        return out
+    def _headers(self, numbers: list[int]) -> dict[int, dict[str, Any] | None]:
+        replies = self.fetcher.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+        return dict(zip(numbers, replies, strict=True))
 
-    def _index_range(self, start: int, end: int) -> int | None:
-        logs: list[dict[str, Any]] = self.rpc.call(
-            "eth_getLogs", [{"address": self.addresses, "fromBlock": hex(start), "toBlock": hex(end)}]
-        )
+    def _index_next(self, start: int, limit: int) -> tuple[int, int] | None:
+        logs, end = self.fetcher.fetch(start, limit)
         log_blocks = {int(entry["blockNumber"], 16): entry["blockHash"] for entry in logs}
         # Keep every unfinalized block's hash, so a fork point is always found exactly.
         window = range(max(start, self.head - self.finality_depth + 1), end + 1)
         headers = self._headers(sorted(set(log_blocks) | set(window) | {end}))
-        if any(headers[n] != h for n, h in log_blocks.items()) or headers[end] is None:
+        if headers[end] is None or any((headers[n] or {}).get("hash") != h for n, h in log_blocks.items()):
             log.info("blocks %d-%d changed while being read; retrying", start, end)
             return None
+        if self._looks_incomplete(start, end, window, headers, log_blocks):
+            return None
         rows = decode_logs(logs, self.chain_id)
-        blocks = {n: h for n, h in headers.items() if h is not None}
+        blocks = {n: str(h["hash"]) for n, h in headers.items() if h is not None}
         with self.engine.begin() as conn:
-            store(conn, self.chain_id, rows, blocks, (end, str(headers[end])), self.finality_depth)
-        return sum(len(r) for r in rows.values())
+            store(conn, self.chain_id, rows, blocks, (end, blocks[end]), self.finality_depth)
+        return sum(len(r) for r in rows.values()), end
+
+    def _looks_incomplete(
+        self,
+        start: int,
+        end: int,
+        window: range,
+        headers: dict[int, dict[str, Any] | None],
+        log_blocks: dict[int, str],
+    ) -> bool:
+        """A recent block whose bloom filter names our contracts but that returned no logs.
+
+        A load-balanced endpoint can answer eth_getLogs from a node that lags behind the one that
+        answered the headers, with an empty list. Blooms can give false positives, so after a few
+        retries of the same range the answer is taken as it is.
+        """
+        for n in window:
+            header = headers.get(n)
+            if header is None or n in log_blocks or not header.get("logsBloom"):
+                continue
+            bloom = int(header["logsBloom"], 16)
+            if any(all(bloom >> bit & 1 for bit in bits) for bits in self._bloom_bits):
+                key = (start, end)
+                self._suspicious[key] = self._suspicious.get(key, 0) + 1
+                if self._suspicious[key] <= _SUSPICIOUS_RETRIES:
+                    log.info("block %d's bloom names our contracts but no logs came back; retrying", n)
+                    return True
+                log.warning("block %d: bloom names our contracts, no logs after retries; a false positive", n)
+        self._suspicious.clear()
+        return False
 
     def _check_fork(self) -> int:
         """Rolls back to the newest stored block still on the node's chain; returns 1 if it did."""
@@ -102,7 +153,7 @@ class Indexer:
         if cursor is None:
             return 0
         number, stored_hash = cursor
-        if number <= self.head and self._headers([number])[number] == stored_hash:
+        if number <= self.head and (self._headers([number])[number] or {}).get("hash") == stored_hash:
             return 0
         floor = max(number - self.finality_depth, self.start_block - 1)
         with self.engine.connect() as conn:
@@ -110,7 +161,7 @@ class Indexer:
         candidates = sorted((n for n in known if n <= self.head), reverse=True)
         current = self._headers(candidates) if candidates else {}
         for n in candidates:
-            if current[n] == known[n]:
+            if (current[n] or {}).get("hash") == known[n]:
                 with self.engine.begin() as conn:
                     deleted = rollback_to(conn, self.chain_id, n, known[n])
                 log.warning("fork below block %d: rolled back to block %d, deleted %s", number, n, deleted)

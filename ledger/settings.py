@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     confirmations: int = Field(default=1, ge=1)
     finality_depth: int = Field(default=64, ge=1)
     indexer_max_range: int = Field(default=5000, ge=1)
+    indexer_max_lag: int = Field(default=20, ge=0)
+    head_stall_seconds: float = Field(default=0, ge=0)
     action_ttl: int = Field(default=86_400, ge=60)
     max_fee_gwei: float = Field(default=500.0, gt=0)
     priority_fee_gwei: float = Field(default=1.0, ge=0)
