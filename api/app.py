@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from ledger.settings import Settings, get_settings
 
 from . import errors
-from .routes import actions, deployment, health, indexer, residents
+from .routes import actions, deployment, health, indexer, pages, plogging, residents, stats
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (health, deployment, actions, residents, indexer):
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "pages" / "static"), name="static")
+    for module in (health, deployment, actions, residents, plogging, stats, indexer, pages):
         app.include_router(module.router)
     return app
 

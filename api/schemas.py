@@ -65,6 +65,30 @@ class IndexerStatusResponse(BaseModel):
     error: str | None
 
 
+class PloggingSessionPublic(BaseModel):
+    id: str = Field(description="The session's EIP-712 digest (the action id).")
+    resident: str
+    distanceMeters: int
+    durationSeconds: int
+    trashGrams: int
+    areaCode: int
+    startedAt: int
+    evidenceHash: str
+    reward: int
+    status: str = Field(description="pending, accepted, rejected or revoked")
+    txHash: str
+    blockNumber: int
+    logIndex: int
+
+
+class StatsResponse(BaseModel):
+    chainId: int
+    residents: int
+    plogging: PloggingTotals
+    pointsMinted: int
+    actions: dict[str, int]
+
+
 class HealthResponse(BaseModel):
     status: str
     chainId: int | None = None

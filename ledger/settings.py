@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: PROJECT_ROOT / "data")
 
     rpc_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8545")
+    public_rpc_url: AnyHttpUrl | None = None  # what /partner offers browsers; defaults to rpc_url
     database_url: str | None = None
     expected_chain_id: int | None = None
 
@@ -89,6 +90,10 @@ class Settings(BaseSettings):
     @property
     def rpc(self) -> str:
         return str(self.rpc_url).rstrip("/")
+
+    @property
+    def public_rpc(self) -> str:
+        return str(self.public_rpc_url or self.rpc_url).rstrip("/")
 
     @property
     def node_port(self) -> int:

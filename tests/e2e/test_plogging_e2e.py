@@ -148,3 +148,19 @@ def test_implausible_session_fails_on_chain_with_its_reason(server: Server) -> N
     assert status["status"] == "failed"
     assert status["error"].startswith("PloggingRegistryTooFast(")
     assert "distanceMeters=20000" in status["error"]
+
+
+def test_indexer_status_and_health_report_the_mirror(server: Server) -> None:
+    client = server.client()
+
+    def caught_up() -> dict[str, Any] | None:
+        body: dict[str, Any] = client.get("/v1/indexer/status").json()
+        return body if body["lag"] == 0 else None
+
+    status = wait_until(caught_up, 15, "the indexer to catch up")
+    assert status["indexed"] == status["head"] >= status["finalized"]
+    assert status["error"] is None
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok"
+    assert health.json()["indexed"] == status["indexed"]

@@ -1,0 +1,46 @@
+"""Programme totals for the ESG team's dashboard, from the SQL mirror and the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import func
+from sqlmodel import select
+
+from indexer.models import PloggingSession, TokenTransfer
+from ledger.models import Action
+
+from ..deps import ServicesDep, SessionDep
+from ..schemas import StatsResponse
+
+router = APIRouter(prefix="/v1", tags=["operations"])
+
+ZERO = "0x0000000000000000000000000000000000000000"
+
+
+@router.get("/stats", response_model=StatsResponse)
+def stats(services: ServicesDep, session: SessionDep) -> dict[str, Any]:
+    """Residents, accepted sessions, litter, distance, points minted, and actions by status."""
+    chain_id = services.deployment.chain_id
+    residents, sessions, grams, meters = session.exec(
+        select(
+            func.count(func.distinct(PloggingSession.resident)),
+            func.count(),
+            func.coalesce(func.sum(PloggingSession.trash_grams), 0),
+            func.coalesce(func.sum(PloggingSession.distance_meters), 0),
+        ).where(PloggingSession.chain_id == chain_id, PloggingSession.status == 2)
+    ).one()
+    minted = session.exec(
+        select(func.coalesce(func.sum(TokenTransfer.value), 0)).where(
+            TokenTransfer.chain_id == chain_id, TokenTransfer.from_address == ZERO
+        )
+    ).one()
+    by_status = session.exec(select(Action.status, func.count()).group_by(Action.status)).all()
+    return {
+        "chainId": chain_id,
+        "residents": int(residents),
+        "plogging": {"sessions": int(sessions), "trashGrams": int(grams), "distanceMeters": int(meters)},
+        "pointsMinted": int(minted),
+        "actions": {str(s): int(n) for s, n in by_status},
+    }
