@@ -17,7 +17,7 @@ abstract contract SignedActions is EIP712, ISignedActions {
     /// @dev How many nonces below `next` stay usable.
     uint64 internal constant _NONCE_WINDOW = 128;
     /// @notice Gas given to a smart account's ERC-1271 `isValidSignature`; bounds the worst case of a batch.
-    uint256 public constant ERC1271_GAS_LIMIT = 100_000;
+    uint256 public constant ERC1271_GAS_LIMIT = 75_000;
 
     /// @dev Each resident's {ResidentSlot}, packed by hand: Solidity copies a packed struct between
     /// storage and memory member by member (an SLOAD and an SSTORE per member, ~1,000 gas more).
