@@ -156,8 +156,9 @@ abstract contract Base is Test {
     }
 
     function submit(uint256 key, uint64 nonce) internal returns (uint64 itemId) {
+        IFeedbackBox.SignedFeedback[] memory b = signedFeedback(key, feedback(vm.addr(key), nonce));
         vm.prank(relayer);
-        assertEq(box.submitBatch(signedFeedback(key, feedback(vm.addr(key), nonce))), 0, "submit failed");
+        assertEq(box.submitBatch(b), 0, "submit failed");
         return uint64(box.itemCount());
     }
 
