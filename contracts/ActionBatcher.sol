@@ -56,7 +56,7 @@ contract ActionBatcher is AccessControl, IActionBatcher {
         uint256 g = groups.length;
         if (g == 0 || g > MAX_GROUPS) revert ActionBatcherGroupCount(g, MAX_GROUPS);
         uint256[] memory counts = new uint256[](g);
-        uint256 units;
+        uint256 units = 0;
         for (uint256 i; i < g; ++i) {
             counts[i] = _entryCount(groups[i].data, i);
             units += counts[i] * _unitsOf(groups[i].kind);

@@ -125,6 +125,8 @@ contract CommunityRewards is RewardCampaigns {
             bytes32 d = redemptionDigest(r);
             ResidentSlot memory slot = _readSlot(r.resident);
             bytes memory reason = _validateRedemption(r, slot, _pending(m, r.resident));
+            // An empty reason means "no error", not a balance or time equality (slither false positive).
+            // slither-disable-next-line incorrect-equality
             if (reason.length == 0) reason = _checkSignature(r.resident, d, r.deadline, batch[i].signature);
             if (reason.length != 0) {
                 emit ActionFailed(d, r.resident, r.nonce, reason);
@@ -154,6 +156,8 @@ contract CommunityRewards is RewardCampaigns {
             bytes32 d = donationDigest(dn);
             ResidentSlot memory slot = _readSlot(dn.resident);
             bytes memory reason = _validateDonation(dn, slot, _pending(m, dn.resident));
+            // An empty reason means "no error", not a balance or time equality (slither false positive).
+            // slither-disable-next-line incorrect-equality
             if (reason.length == 0) reason = _checkSignature(dn.resident, d, dn.deadline, batch[i].signature);
             if (reason.length != 0) {
                 emit ActionFailed(d, dn.resident, dn.nonce, reason);
@@ -175,6 +179,8 @@ contract CommunityRewards is RewardCampaigns {
     function checkRedemption(SignedRedemption calldata entry) external view returns (bytes memory reason) {
         Redemption calldata r = entry.redemption;
         reason = _validateRedemption(r, _readSlot(r.resident), 0);
+        // An empty reason means "no error", not a balance or time equality (slither false positive).
+        // slither-disable-next-line incorrect-equality
         if (reason.length == 0) reason = _checkSignature(r.resident, redemptionDigest(r), r.deadline, entry.signature);
     }
 
@@ -183,6 +189,8 @@ contract CommunityRewards is RewardCampaigns {
     function checkDonation(SignedDonation calldata entry) external view returns (bytes memory reason) {
         Donation calldata dn = entry.donation;
         reason = _validateDonation(dn, _readSlot(dn.resident), 0);
+        // An empty reason means "no error", not a balance or time equality (slither false positive).
+        // slither-disable-next-line incorrect-equality
         if (reason.length == 0) reason = _checkSignature(dn.resident, donationDigest(dn), dn.deadline, entry.signature);
     }
 

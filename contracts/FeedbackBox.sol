@@ -94,6 +94,8 @@ contract FeedbackBox is SignedActions, AccessControl, IFeedbackBox {
     function checkFeedback(SignedFeedback calldata entry) external view returns (bytes memory reason) {
         Feedback calldata f = entry.feedback;
         reason = _validateFeedback(f, _readSlot(f.resident), _settings, _time());
+        // An empty reason means "no error", not a balance or time equality (slither false positive).
+        // slither-disable-next-line incorrect-equality
         if (reason.length == 0) reason = _checkSignature(f.resident, feedbackDigest(f), f.deadline, entry.signature);
     }
 
@@ -102,6 +104,8 @@ contract FeedbackBox is SignedActions, AccessControl, IFeedbackBox {
     function checkSupport(SignedSupport calldata entry) external view returns (bytes memory reason) {
         Support calldata s = entry.support;
         reason = _validateSupport(s, _readSlot(s.resident), _settings, _time());
+        // An empty reason means "no error", not a balance or time equality (slither false positive).
+        // slither-disable-next-line incorrect-equality
         if (reason.length == 0) reason = _checkSignature(s.resident, supportDigest(s), s.deadline, entry.signature);
     }
 
@@ -263,6 +267,8 @@ contract FeedbackBox is SignedActions, AccessControl, IFeedbackBox {
         bytes32 d = feedbackDigest(f);
         ResidentSlot memory slot = _readSlot(f.resident);
         bytes memory reason = _validateFeedback(f, slot, cfg, now_);
+        // An empty reason means "no error", not a balance or time equality (slither false positive).
+        // slither-disable-next-line incorrect-equality
         if (reason.length == 0) reason = _checkSignature(f.resident, d, f.deadline, entry.signature);
         if (reason.length != 0) {
             emit ActionFailed(d, f.resident, f.nonce, reason);
@@ -292,6 +298,8 @@ contract FeedbackBox is SignedActions, AccessControl, IFeedbackBox {
         bytes32 d = supportDigest(s);
         ResidentSlot memory slot = _readSlot(s.resident);
         bytes memory reason = _validateSupport(s, slot, cfg, now_);
+        // An empty reason means "no error", not a balance or time equality (slither false positive).
+        // slither-disable-next-line incorrect-equality
         if (reason.length == 0) reason = _checkSignature(s.resident, d, s.deadline, entry.signature);
         if (reason.length != 0) {
             emit ActionFailed(d, s.resident, s.nonce, reason);

@@ -131,6 +131,8 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
         _load(item, 0, s);
         ResidentSlot memory slot = _readSlot(s.resident);
         reason = _validate(s, slot, _bounds, _time());
+        // An empty reason means "no error", not a balance or time equality (slither false positive).
+        // slither-disable-next-line incorrect-equality
         if (reason.length == 0) reason = _checkSignature(s.resident, _hashSession(s), s.deadline, item.signature);
     }
 
@@ -255,6 +257,8 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
         address resident = s.resident;
         ResidentSlot memory slot = _readSlot(resident);
         bytes memory reason = _validate(s, slot, c.bounds, c.now_);
+        // An empty reason means "no error", not a balance or time equality (slither false positive).
+        // slither-disable-next-line incorrect-equality
         if (reason.length == 0) reason = _checkSignature(resident, d, s.deadline, item.signature);
         if (reason.length != 0) {
             emit ActionFailed(d, resident, s.nonce, reason);
@@ -397,6 +401,8 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
 
     function _storedWithStatus(bytes32 sessionDigest, SessionStatus wanted) private view returns (StoredSession memory st) {
         st = _stored[sessionDigest];
+        // An enum compared with its zero value, not a balance or time (slither false positive).
+        // slither-disable-next-line incorrect-equality
         if (st.status == SessionStatus.None) revert PloggingRegistryUnknownSession(sessionDigest);
         if (st.status != wanted) revert PloggingRegistryWrongStatus(sessionDigest, st.status);
     }

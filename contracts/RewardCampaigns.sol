@@ -122,6 +122,8 @@ abstract contract RewardCampaigns is SignedActions, AccessControl, ICommunityRew
             bytes32 d = claimDigest(cl);
             ResidentSlot memory slot = _readSlot(cl.resident);
             bytes memory reason = _validateClaim(cl, entry.proof, slot);
+            // An empty reason means "no error", not a balance or time equality (slither false positive).
+            // slither-disable-next-line incorrect-equality
             if (reason.length == 0) reason = _checkSignature(cl.resident, d, cl.deadline, entry.signature);
             if (reason.length != 0) {
                 emit ActionFailed(d, cl.resident, cl.nonce, reason);
@@ -157,6 +159,8 @@ abstract contract RewardCampaigns is SignedActions, AccessControl, ICommunityRew
     function checkClaim(SignedClaim calldata entry) external view returns (bytes memory reason) {
         Claim calldata cl = entry.claim;
         reason = _validateClaim(cl, entry.proof, _readSlot(cl.resident));
+        // An empty reason means "no error", not a balance or time equality (slither false positive).
+        // slither-disable-next-line incorrect-equality
         if (reason.length == 0) reason = _checkSignature(cl.resident, claimDigest(cl), cl.deadline, entry.signature);
     }
 
