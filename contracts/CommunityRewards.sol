@@ -52,13 +52,14 @@ contract CommunityRewards is RewardCampaigns {
     /// (redemptions by burn) and MOVER_ROLE (redemptions by transfer, donations).
     /// @param registry_ The plogging registry whose per-km and per-100 g rates it sets.
     /// @param feedbackBox_ The feedback box whose accepted-feedback reward it sets.
-    /// @param admin Receives DEFAULT_ADMIN_ROLE.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and POLICY_ROLE.
     constructor(IParticipationToken token_, IPloggingRegistry registry_, FeedbackBox feedbackBox_, address admin)
         RewardCampaigns(token_)
     {
         _registry = registry_;
         _feedbackBox = feedbackBox_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(POLICY_ROLE, admin);
     }
 
     /// @notice Sets the whole reward policy and pushes it to the registry and the feedback box.
