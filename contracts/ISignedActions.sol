@@ -19,6 +19,8 @@ interface ISignedActions {
     error SignedActionsNonceTooOld(address resident, uint64 nonce, uint64 oldestUsable);
     /// @notice The signature is not the resident's (neither ECDSA nor ERC-1271).
     error SignedActionsInvalidSignature(address resident, bytes32 digest);
+    /// @notice An action's calldata is not a clean ABI encoding (dirty high bits); only a broken encoder sends this.
+    error SignedActionsMalformedAction(uint256 index);
     /// @notice A batch was empty or longer than the contract accepts.
     error SignedActionsBatchSize(uint256 size, uint256 max);
 

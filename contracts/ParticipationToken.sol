@@ -3,13 +3,13 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
-import {ERC20Pausable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Pausable.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IParticipationToken} from "./IParticipationToken.sol";
 
 /// @title ParticipationToken
 /// @notice Whole participation points (0 decimals) earned through ESG actions. Not a free market:
 /// residents cannot send points to each other; only the ledger contracts mint, burn and move them.
-contract ParticipationToken is ERC20Pausable, AccessControl, IParticipationToken {
+contract ParticipationToken is ERC20, Pausable, AccessControl, IParticipationToken {
     /// @notice Holders may mint (the ledger contracts that reward actions).
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
     /// @notice Holders may burn residents' points (claw-back, redemption by burn).
@@ -41,8 +41,13 @@ contract ParticipationToken is ERC20Pausable, AccessControl, IParticipationToken
     function mintBatch(address[] calldata recipients, uint256[] calldata amounts) external onlyRole(MINTER_ROLE) {
         uint256 n = recipients.length;
         if (n != amounts.length) revert ParticipationTokenLengthMismatch(n, amounts.length);
+        // One pause check for the whole batch, then ERC20's own _update per mint: what {_update} below
+        // adds (the pause check, and the transfer restriction, which never applies to a mint) is done.
+        _requireNotPaused();
         for (uint256 i; i < n; ++i) {
-            _mint(recipients[i], amounts[i]);
+            address to = recipients[i];
+            if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+            ERC20._update(address(0), to, amounts[i]);
         }
     }
 
@@ -66,8 +71,10 @@ contract ParticipationToken is ERC20Pausable, AccessControl, IParticipationToken
         _unpause();
     }
 
-    /// @dev Holder-to-holder transfers (ERC-20 `transfer` / `transferFrom`) need the mover role.
+    /// @dev Every balance change stops while paused. Holder-to-holder transfers (ERC-20 `transfer` /
+    /// `transferFrom`) need the mover role.
     function _update(address from, address to, uint256 value) internal override {
+        _requireNotPaused();
         if (from != address(0) && to != address(0) && !hasRole(MOVER_ROLE, _msgSender())) {
             revert ParticipationTokenTransferRestricted(from, to);
         }

@@ -2,35 +2,76 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IParticipationToken} from "./IParticipationToken.sol";
 import {IPloggingRegistry} from "./IPloggingRegistry.sol";
+import {ResidentSlot} from "./Common.sol";
 import {SignedActions} from "./SignedActions.sol";
+import {BatchMerkle} from "./utils/BatchMerkle.sol";
 
 /// @title PloggingRegistry
 /// @notice Records residents' EIP-712-signed plogging sessions, submitted in batches by the relayer,
 /// checks them against plausibility bounds and daily caps, and rewards them in participation points.
+/// Sessions under the auto-accept thresholds are rewarded at once; others wait, Pending, for the ESG
+/// team's verification. Accepted sessions can be revoked later, which burns their reward.
+/// @dev Storage per auto-accepted session: none. Each batch commits one Merkle root over
+/// `keccak256(abi.encode(digest, resident, reward))` of its accepted sessions, so a revocation proves
+/// the session and its reward against that root. Pending sessions (rare) are stored.
 contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
     /// @notice Holders may submit batches of signed sessions.
     bytes32 public constant RELAYER_ROLE = keccak256("RELAYER_ROLE");
-    /// @notice Holders may change bounds, caps and the reward policy.
+    /// @notice Holders may change bounds, caps, thresholds and the reward policy.
     bytes32 public constant POLICY_ROLE = keccak256("POLICY_ROLE");
-    /// @notice The largest batch {recordBatch} takes (one bit of the failure mask per entry).
-    uint256 public constant MAX_BATCH = 256;
+    /// @notice Holders (the ESG team) verify, reject and revoke sessions.
+    bytes32 public constant VERIFIER_ROLE = keccak256("VERIFIER_ROLE");
+    /// @notice The largest batch {recordBatch} takes: 100 worst-case entries (first-time residents
+    /// with ERC-1271 wallets using their whole gas allowance) stay under the 2**24 transaction gas cap.
+    uint256 public constant MAX_BATCH = 100;
+    /// @notice The highest reward rate (points per km or per 100 g); keeps rewards far below 2**88.
+    uint64 public constant MAX_RATE = 1e12;
 
     /// @inheritdoc IPloggingRegistry
     string public constant PLOGGING_SESSION_TYPE =
         "PloggingSession(address resident,uint32 distanceMeters,uint32 durationSeconds,uint32 trashGrams,uint32 areaCode,uint64 startedAt,bytes32 evidenceHash,uint64 nonce,uint64 deadline)";
     /// @inheritdoc IPloggingRegistry
-    bytes32 public constant PLOGGING_SESSION_TYPEHASH = keccak256(bytes(PLOGGING_SESSION_TYPE));
+    /// @dev Hashes the literal (which the compiler folds), not `bytes(PLOGGING_SESSION_TYPE)` (which it
+    /// would hash at run time on every use); a test checks that both agree.
+    bytes32 public constant PLOGGING_SESSION_TYPEHASH = keccak256(
+        "PloggingSession(address resident,uint32 distanceMeters,uint32 durationSeconds,uint32 trashGrams,uint32 areaCode,uint64 startedAt,bytes32 evidenceHash,uint64 nonce,uint64 deadline)"
+    );
 
     IParticipationToken private immutable _token;
     PloggingBounds private _bounds;
     PloggingReward private _reward;
+    AutoAcceptThresholds private _thresholds;
+    bytes32[] private _batchRoots;
+    mapping(bytes32 sessionDigest => StoredSession) private _stored;
+    mapping(address resident => uint256) private _debt;
 
-    /// @param token_ The participation token; this contract needs its MINTER_ROLE.
+    /// @dev What a batch collects for its commitment and its single mint call.
+    struct Outcome {
+        address[] recipients;
+        uint256[] amounts;
+        bytes32[] leaves;
+        uint256 minted;
+        uint256 committed;
+    }
+
+    /// @dev Everything one batch reads from storage, read once.
+    struct Config {
+        PloggingBounds bounds;
+        PloggingReward reward;
+        AutoAcceptThresholds thresholds;
+        uint64 now_;
+    }
+
+    /// @param token_ The participation token; this contract needs its MINTER_ROLE and BURNER_ROLE.
     /// @param admin The account that receives DEFAULT_ADMIN_ROLE and POLICY_ROLE.
     /// @param initialBounds The first plausibility bounds and daily caps.
     /// @param initialReward The first reward policy.
+    /// @dev The auto-accept thresholds start at their maximum (every valid session is accepted at once).
     constructor(
         IParticipationToken token_,
         address admin,
@@ -42,6 +83,7 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
         _grantRole(POLICY_ROLE, admin);
         _setBounds(admin, initialBounds);
         _setReward(admin, initialReward);
+        _setThresholds(admin, AutoAcceptThresholds(type(uint32).max, type(uint32).max, type(uint64).max));
     }
 
     /// @notice The participation token this registry mints.
@@ -57,26 +99,23 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
     {
         uint256 n = batch.length;
         if (n == 0 || n > MAX_BATCH) revert SignedActionsBatchSize(n, MAX_BATCH);
-        PloggingBounds memory limits = _bounds;
-        PloggingReward memory policy = _reward;
-        address[] memory recipients = new address[](n);
-        uint256[] memory amounts = new uint256[](n);
-        uint256 minted;
+        Config memory c = Config(_bounds, _reward, _thresholds, _time());
+        Outcome memory o = Outcome(new address[](n), new uint256[](n), new bytes32[](n), 0, 0);
+        PloggingSession memory s = _sessionBuffer();
         for (uint256 i; i < n; ++i) {
-            uint256 amount = _recordOne(batch[i], limits, policy);
-            if (amount == type(uint256).max) {
+            if (!_recordOne(batch[i], i, s, c, o)) {
                 // forge-lint: disable-next-line(incorrect-shift)
                 failedMask |= 1 << i;
-            } else if (amount != 0) {
-                recipients[minted] = batch[i].session.resident;
-                amounts[minted] = amount;
-                // minted <= i < n <= MAX_BATCH: cannot overflow.
-                unchecked {
-                    ++minted;
-                }
             }
         }
-        if (minted != 0) {
+        if (o.committed != 0) {
+            bytes32 root = BatchMerkle.root(o.leaves, o.committed);
+            uint256 batchId = _batchRoots.length;
+            _batchRoots.push(root);
+            emit PloggingBatchCommitted(batchId, root, o.committed);
+        }
+        if (o.minted != 0) {
+            (address[] memory recipients, uint256[] memory amounts, uint256 minted) = (o.recipients, o.amounts, o.minted);
             // Shrink both arrays to the entries filled in; minted <= n, so this only shortens them.
             assembly ("memory-safe") {
                 mstore(recipients, minted)
@@ -88,15 +127,90 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
 
     /// @inheritdoc IPloggingRegistry
     function check(SignedPloggingSession calldata item) external view returns (bytes memory reason) {
-        PloggingSession calldata s = item.session;
-        ResidentSlot memory slot = _slots[s.resident];
-        reason = _validate(s, slot, _bounds);
-        if (reason.length == 0) reason = _checkSignature(s.resident, _digest(s), s.deadline, item.signature);
+        PloggingSession memory s = _sessionBuffer();
+        _load(item, 0, s);
+        ResidentSlot memory slot = _readSlot(s.resident);
+        reason = _validate(s, slot, _bounds, _time());
+        // An empty reason means "no error", not a balance or time equality (slither false positive).
+        // slither-disable-next-line incorrect-equality
+        if (reason.length == 0) reason = _checkSignature(s.resident, _hashSession(s), s.deadline, item.signature);
     }
 
     /// @inheritdoc IPloggingRegistry
     function digest(PloggingSession calldata session) external view returns (bytes32) {
-        return _digest(session);
+        return _hashTypedDataV4(keccak256(abi.encode(PLOGGING_SESSION_TYPEHASH, session)));
+    }
+
+    /// @inheritdoc IPloggingRegistry
+    function verify(bytes32 sessionDigest) external onlyRole(VERIFIER_ROLE) {
+        StoredSession memory st = _storedWithStatus(sessionDigest, SessionStatus.Pending);
+        _stored[sessionDigest].status = SessionStatus.Accepted;
+        uint256 debt = _debt[st.resident];
+        uint256 paid = debt < st.reward ? debt : st.reward;
+        if (paid != 0) _debt[st.resident] = debt - paid;
+        // paid <= st.reward by construction.
+        uint256 minted = st.reward - paid;
+        emit PloggingVerified(sessionDigest, st.resident, _msgSender(), st.reward, minted);
+        if (minted != 0) _token.mint(st.resident, minted);
+    }
+
+    /// @inheritdoc IPloggingRegistry
+    function reject(bytes32 sessionDigest, uint16 reasonCode) external onlyRole(VERIFIER_ROLE) {
+        StoredSession memory st = _storedWithStatus(sessionDigest, SessionStatus.Pending);
+        _stored[sessionDigest].status = SessionStatus.Rejected;
+        emit PloggingRejected(sessionDigest, st.resident, _msgSender(), reasonCode);
+    }
+
+    /// @inheritdoc IPloggingRegistry
+    function revoke(bytes32 sessionDigest, uint16 reasonCode) external onlyRole(VERIFIER_ROLE) {
+        StoredSession memory st = _storedWithStatus(sessionDigest, SessionStatus.Accepted);
+        _stored[sessionDigest].status = SessionStatus.Revoked;
+        _clawback(sessionDigest, st.resident, st.reward, reasonCode);
+    }
+
+    /// @inheritdoc IPloggingRegistry
+    function revokeCommitted(CommittedSession calldata cs, uint16 reasonCode) external onlyRole(VERIFIER_ROLE) {
+        if (cs.batchId >= _batchRoots.length) revert PloggingRegistryUnknownBatch(cs.batchId);
+        bytes32 leaf = keccak256(abi.encode(cs.digest, cs.resident, cs.reward));
+        if (!MerkleProof.verifyCalldata(cs.proof, _batchRoots[cs.batchId], leaf)) {
+            revert PloggingRegistryInvalidProof(cs.batchId, cs.digest);
+        }
+        // Auto-accepted sessions are never stored, so a stored one was revoked already.
+        SessionStatus status = _stored[cs.digest].status;
+        if (status != SessionStatus.None) revert PloggingRegistryWrongStatus(cs.digest, status);
+        _stored[cs.digest] = StoredSession(cs.resident, SafeCast.toUint88(cs.reward), SessionStatus.Revoked);
+        _clawback(cs.digest, cs.resident, cs.reward, reasonCode);
+    }
+
+    /// @inheritdoc IPloggingRegistry
+    function settleClawback(address resident) external onlyRole(VERIFIER_ROLE) {
+        uint256 debt = _debt[resident];
+        if (debt == 0) revert PloggingRegistryNoDebt(resident);
+        uint256 balance = IERC20(address(_token)).balanceOf(resident);
+        uint256 burned = balance < debt ? balance : debt;
+        _debt[resident] = debt - burned;
+        emit PloggingClawbackSettled(resident, _msgSender(), burned, debt - burned);
+        if (burned != 0) _token.burnFrom(resident, burned);
+    }
+
+    /// @inheritdoc IPloggingRegistry
+    function storedSession(bytes32 sessionDigest) external view returns (StoredSession memory) {
+        return _stored[sessionDigest];
+    }
+
+    /// @inheritdoc IPloggingRegistry
+    function batchRoot(uint256 batchId) external view returns (bytes32) {
+        return batchId < _batchRoots.length ? _batchRoots[batchId] : bytes32(0);
+    }
+
+    /// @inheritdoc IPloggingRegistry
+    function batchCount() external view returns (uint256) {
+        return _batchRoots.length;
+    }
+
+    /// @inheritdoc IPloggingRegistry
+    function clawbackDebt(address resident) external view returns (uint256) {
+        return _debt[resident];
     }
 
     /// @inheritdoc IPloggingRegistry
@@ -110,6 +224,11 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
     }
 
     /// @inheritdoc IPloggingRegistry
+    function thresholds() external view returns (AutoAcceptThresholds memory) {
+        return _thresholds;
+    }
+
+    /// @inheritdoc IPloggingRegistry
     function setBounds(PloggingBounds calldata newBounds) external onlyRole(POLICY_ROLE) {
         _setBounds(_msgSender(), newBounds);
     }
@@ -119,19 +238,31 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
         _setReward(_msgSender(), newReward);
     }
 
-    /// @dev Records one entry; returns its reward, or type(uint256).max when it failed (and was logged).
-    function _recordOne(SignedPloggingSession calldata item, PloggingBounds memory limits, PloggingReward memory policy)
-        private
-        returns (uint256 amount)
-    {
-        PloggingSession calldata s = item.session;
-        bytes32 d = _digest(s);
-        ResidentSlot memory slot = _slots[s.resident];
-        bytes memory reason = _validate(s, slot, limits);
-        if (reason.length == 0) reason = _checkSignature(s.resident, d, s.deadline, item.signature);
+    /// @inheritdoc IPloggingRegistry
+    function setThresholds(AutoAcceptThresholds calldata newThresholds) external onlyRole(POLICY_ROLE) {
+        _setThresholds(_msgSender(), newThresholds);
+    }
+
+    /// @dev Records entry `i`: false when it failed (and was logged with {ActionFailed}). Adds an
+    /// Accepted session's Merkle leaf and reward to `o`; stores a Pending one. `s` is scratch space.
+    function _recordOne(
+        SignedPloggingSession calldata item,
+        uint256 i,
+        PloggingSession memory s,
+        Config memory c,
+        Outcome memory o
+    ) private returns (bool) {
+        _load(item, i, s);
+        bytes32 d = _hashSession(s);
+        address resident = s.resident;
+        ResidentSlot memory slot = _readSlot(resident);
+        bytes memory reason = _validate(s, slot, c.bounds, c.now_);
+        // An empty reason means "no error", not a balance or time equality (slither false positive).
+        // slither-disable-next-line incorrect-equality
+        if (reason.length == 0) reason = _checkSignature(resident, d, s.deadline, item.signature);
         if (reason.length != 0) {
-            emit ActionFailed(d, s.resident, s.nonce, reason);
-            return type(uint256).max;
+            emit ActionFailed(d, resident, s.nonce, reason);
+            return false;
         }
         _useNonce(slot, s.nonce);
         // _validate reset the counters for a new day and checked both caps: these fit their types.
@@ -139,34 +270,101 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
             slot.countToday += 1;
             slot.amountToday += s.trashGrams;
         }
-        _slots[s.resident] = slot;
-        // Both factors are below 2**64, so neither product nor the sum can overflow uint256.
+        _writeSlot(resident, slot);
+        uint256 amount;
+        // Rates are at most MAX_RATE (< 2**40) and the factors below 2**32: no overflow in uint256.
         unchecked {
-            amount = (uint256(s.distanceMeters) * policy.perKm) / 1000
-                + (uint256(s.trashGrams) * policy.per100Grams) / 100;
+            amount = (uint256(s.distanceMeters) * c.reward.perKm) / 1000
+                + (uint256(s.trashGrams) * c.reward.per100Grams) / 100;
         }
-        emit PloggingRecorded(
-            d,
-            s.resident,
-            s.nonce,
-            s.distanceMeters,
-            s.durationSeconds,
-            s.trashGrams,
-            s.areaCode,
-            s.startedAt,
-            s.evidenceHash,
-            amount,
-            SessionStatus.Accepted
-        );
+        AutoAcceptThresholds memory t = c.thresholds;
+        SessionStatus status;
+        if (s.distanceMeters > t.maxDistanceMeters || s.trashGrams > t.maxTrashGrams || amount > t.maxReward) {
+            status = SessionStatus.Pending;
+            // amount < 2**67 (see above), so the cast cannot truncate.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _stored[d] = StoredSession(resident, uint88(amount), SessionStatus.Pending);
+        } else {
+            status = SessionStatus.Accepted;
+            bytes32 leaf;
+            assembly ("memory-safe") {
+                let ptr := mload(0x40)
+                mstore(ptr, d)
+                mstore(add(ptr, 0x20), resident)
+                mstore(add(ptr, 0x40), amount)
+                leaf := keccak256(ptr, 0x60)
+            }
+            // Both counters are at most the entry index + 1 <= MAX_BATCH: no overflow.
+            unchecked {
+                o.leaves[o.committed++] = leaf;
+                if (amount != 0) {
+                    o.recipients[o.minted] = resident;
+                    o.amounts[o.minted++] = amount;
+                }
+            }
+        }
+        _emitRecorded(s, d, amount, status);
+        return true;
+    }
+
+    /// @dev Emits {PloggingRecorded} straight from `s`, which it overwrites: words 1-6 of the session
+    /// (distanceMeters .. evidenceHash) are already words 1-6 of the event's data; word 0 becomes the
+    /// nonce, word 7 the reward and word 8 the status. Saves re-encoding nine values per session.
+    function _emitRecorded(PloggingSession memory s, bytes32 d, uint256 amount, SessionStatus status) private {
+        bytes32 topic0 = PloggingRecorded.selector;
+        assembly ("memory-safe") {
+            let resident := mload(s)
+            mstore(s, mload(add(s, 0xe0)))
+            mstore(add(s, 0xe0), amount)
+            mstore(add(s, 0x100), status)
+            log3(s, 0x120, topic0, d, resident)
+        }
+    }
+
+    /// @dev A session in memory with one free word in front of it, where {_hashSession} puts the type hash.
+    function _sessionBuffer() private pure returns (PloggingSession memory s) {
+        assembly ("memory-safe") {
+            let buf := mload(0x40)
+            mstore(0x40, add(buf, 0x140))
+            s := add(buf, 0x20)
+        }
+    }
+
+    /// @dev Copies entry `i`'s session (a static struct: nine words at the start of the entry) into `s`,
+    /// and rejects dirty high bits, which a checked ABI decoder would reject too.
+    function _load(SignedPloggingSession calldata item, uint256 i, PloggingSession memory s) private pure {
+        bool dirty;
+        assembly ("memory-safe") {
+            calldatacopy(s, item, 0x120)
+            let bits := shr(160, mload(s))
+            bits := or(bits, shr(32, or(or(mload(add(s, 0x20)), mload(add(s, 0x40))), or(mload(add(s, 0x60)), mload(add(s, 0x80))))))
+            bits := or(bits, shr(64, or(mload(add(s, 0xa0)), or(mload(add(s, 0xe0)), mload(add(s, 0x100))))))
+            dirty := iszero(iszero(bits))
+        }
+        if (dirty) revert SignedActionsMalformedAction(i);
+    }
+
+    /// @dev The EIP-712 digest of `s` (from {_sessionBuffer}): hashes the type hash and the nine clean
+    /// words in place, exactly `keccak256(abi.encode(PLOGGING_SESSION_TYPEHASH, ...fields))`.
+    function _hashSession(PloggingSession memory s) private view returns (bytes32) {
+        bytes32 typehash = PLOGGING_SESSION_TYPEHASH;
+        bytes32 structHash;
+        assembly ("memory-safe") {
+            let start := sub(s, 0x20)
+            mstore(start, typehash)
+            structHash := keccak256(start, 0x140)
+        }
+        return _hashTypedDataV4(structHash);
     }
 
     /// @dev Checks nonce, bounds and daily caps; resets `slot`'s daily counters when the day changed.
-    function _validate(PloggingSession calldata s, ResidentSlot memory slot, PloggingBounds memory limits)
+    /// Returns the ABI-encoded error, or empty bytes (no allocation) when the session passes.
+    function _validate(PloggingSession memory s, ResidentSlot memory slot, PloggingBounds memory limits, uint64 now_)
         private
-        view
-        returns (bytes memory)
+        pure
+        returns (bytes memory reason)
     {
-        bytes memory reason = _checkNonce(slot, s.resident, s.nonce);
+        reason = _checkNonce(slot, s.resident, s.nonce);
         if (reason.length != 0) return reason;
         if (s.durationSeconds < limits.minDurationSeconds || s.durationSeconds > limits.maxDurationSeconds) {
             return abi.encodeWithSelector(
@@ -187,46 +385,35 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
         if (s.trashGrams > limits.maxTrashGrams) {
             return abi.encodeWithSelector(PloggingRegistryTooMuchTrash.selector, s.trashGrams, limits.maxTrashGrams);
         }
-        uint64 now_ = _time();
         uint64 earliest = now_ > limits.maxAgeSeconds ? now_ - limits.maxAgeSeconds : 0;
         if (s.startedAt < earliest || uint256(s.startedAt) + s.durationSeconds > now_) {
             uint64 latest = now_ > s.durationSeconds ? now_ - s.durationSeconds : 0;
             return abi.encodeWithSelector(PloggingRegistryStartOutOfRange.selector, s.startedAt, earliest, latest);
         }
-        // Days since 1970 fit 24 bits until the year 45,000.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        uint24 today = uint24(now_ / 1 days);
-        if (slot.day != today) {
-            slot.day = today;
-            slot.countToday = 0;
-            slot.amountToday = 0;
-        }
+        _rollDay(slot, now_);
         if (slot.countToday >= limits.maxSessionsPerDay) {
             return abi.encodeWithSelector(PloggingRegistryDailySessionsExceeded.selector, s.resident, limits.maxSessionsPerDay);
         }
         if (uint256(slot.amountToday) + s.trashGrams > limits.maxTrashGramsPerDay) {
             return abi.encodeWithSelector(PloggingRegistryDailyTrashExceeded.selector, s.resident, limits.maxTrashGramsPerDay);
         }
-        return "";
     }
 
-    function _digest(PloggingSession calldata s) private view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    PLOGGING_SESSION_TYPEHASH,
-                    s.resident,
-                    s.distanceMeters,
-                    s.durationSeconds,
-                    s.trashGrams,
-                    s.areaCode,
-                    s.startedAt,
-                    s.evidenceHash,
-                    s.nonce,
-                    s.deadline
-                )
-            )
-        );
+    function _storedWithStatus(bytes32 sessionDigest, SessionStatus wanted) private view returns (StoredSession memory st) {
+        st = _stored[sessionDigest];
+        // An enum compared with its zero value, not a balance or time (slither false positive).
+        // slither-disable-next-line incorrect-equality
+        if (st.status == SessionStatus.None) revert PloggingRegistryUnknownSession(sessionDigest);
+        if (st.status != wanted) revert PloggingRegistryWrongStatus(sessionDigest, st.status);
+    }
+
+    /// @dev Burns what the resident holds of `amount`; the rest becomes clawback debt.
+    function _clawback(bytes32 sessionDigest, address resident, uint256 amount, uint16 reasonCode) private {
+        uint256 balance = IERC20(address(_token)).balanceOf(resident);
+        uint256 burned = balance < amount ? balance : amount;
+        if (burned < amount) _debt[resident] += amount - burned;
+        emit PloggingRevoked(sessionDigest, resident, _msgSender(), reasonCode, amount, burned);
+        if (burned != 0) _token.burnFrom(resident, burned);
     }
 
     function _setBounds(address by, PloggingBounds memory b) private {
@@ -239,7 +426,15 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
     }
 
     function _setReward(address by, PloggingReward memory r) private {
+        if (r.perKm > MAX_RATE || r.per100Grams > MAX_RATE) {
+            revert PloggingRegistryRateTooHigh(r.perKm, r.per100Grams, MAX_RATE);
+        }
         _reward = r;
         emit PloggingRewardUpdated(by, r.perKm, r.per100Grams);
+    }
+
+    function _setThresholds(address by, AutoAcceptThresholds memory t) private {
+        _thresholds = t;
+        emit PloggingThresholdsUpdated(by, t);
     }
 }
