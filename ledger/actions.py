@@ -94,12 +94,11 @@ def parse_address(value: Any, *, field: str) -> Address:
 
 
 def action_type(kind: str) -> ActionType:
-    try:
-        return ACTION_TYPES[kind]
-    except KeyError:
+    if kind not in PAYLOADS:
         raise UnsupportedActionError(
-            f"unknown kind {kind!r}; this ledger records {sorted(ACTION_TYPES)}", field="kind"
-        ) from None
+            f"unknown kind {kind!r}; this ledger records {sorted(PAYLOADS)}", field="kind"
+        )
+    return ACTION_TYPES[kind]
 
 
 def parse_payload(kind: str, payload: Any) -> dict[str, Any]:
@@ -147,6 +146,11 @@ def verify_submission(
     if spec is None:
         raise UnsupportedActionError(
             f"unknown primary type {typed_data['primaryType']!r}", field="typedData.primaryType"
+        )
+    if spec.kind not in MESSAGES:
+        raise UnsupportedActionError(
+            f"{spec.primary_type} actions are not accepted here yet; this ledger records {sorted(MESSAGES)}",
+            field="typedData.primaryType",
         )
     address = contracts.get(spec.contract)
     if address is None:

@@ -46,7 +46,7 @@ def _fingerprint(root: Path, sources: list[Path]) -> str:
 
 def compile_contracts(root: Path = PROJECT_ROOT, build_dir: Path | None = None) -> dict[str, Artifact]:
     """Every contract in `contracts/`, by name. Rebuilds only when a source, solc or OZ changes."""
-    sources = sorted((root / "contracts").glob("*.sol"))
+    sources = sorted((root / "contracts").rglob("*.sol"))
     if not sources:
         raise ToolchainError(f"no Solidity sources in {root / 'contracts'}")
     cache_dir = (build_dir or root / "build") / "artifacts"

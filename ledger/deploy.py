@@ -32,8 +32,34 @@ DEFAULT_PLOGGING_BOUNDS = (
     10,  # maxSessionsPerDay
 )
 DEFAULT_PLOGGING_REWARD = (10, 5)  # points per km, points per 100 g
+# FeedbackBox.Settings: supports that oblige an answer, answer window, submissions and supports per day
+DEFAULT_FEEDBACK_SETTINGS = (30, 14 * 86_400, 3, 20)
+DEFAULT_FEEDBACK_REWARD = 50  # points when the office accepts a resident's feedback
+# The mayor's office's feedback categories (id → name); the API takes the names.
+DEFAULT_CATEGORIES = {
+    1: "environment",
+    2: "transport",
+    3: "safety",
+    4: "welfare",
+    5: "culture",
+    6: "administration",
+}
 
-ROLE = {name: Web3.keccak(text=name) for name in ("MINTER_ROLE", "RELAYER_ROLE")}
+ROLE = {
+    name: Web3.keccak(text=name)
+    for name in (
+        "MINTER_ROLE",
+        "BURNER_ROLE",
+        "MOVER_ROLE",
+        "RELAYER_ROLE",
+        "POLICY_ROLE",
+        "VERIFIER_ROLE",
+        "REVIEWER_ROLE",
+        "MODERATOR_ROLE",
+        "CAMPAIGN_ROLE",
+        "PARTNER_MANAGER_ROLE",
+    )
+}
 
 
 @dataclass
@@ -143,20 +169,31 @@ class _Deployer:
         self.account = account
         self.chain_id = chain_id
         self.nonce = int(w3.eth.get_transaction_count(account.address, "pending"))
+        self.pending: list[Any] = []
 
     def _send(self, tx: dict[str, Any]) -> Any:
         tx.update({"from": self.account.address, "nonce": self.nonce, "chainId": self.chain_id})
         signed = self.account.sign_transaction(tx)
         self.nonce += 1
-        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        return self.w3.eth.send_raw_transaction(signed.raw_transaction)
+
+    def _wait(self, tx_hash: Any) -> Any:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         if receipt["status"] != 1:
             raise DeploymentError(f"deployment transaction {tx_hash.to_0x_hex()} reverted")
         return receipt
 
+    def settle(self) -> None:
+        """Waits for every transaction sent with `transact` (they are sent without waiting)."""
+        pending, self.pending = self.pending, []
+        for tx_hash in pending:
+            self._wait(tx_hash)
+
     def create(self, artifact: Artifact, *args: Any) -> DeployedContract:
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        receipt = self._send(factory.constructor(*args).build_transaction({"from": self.account.address}))
+        receipt = self._wait(
+            self._send(factory.constructor(*args).build_transaction({"from": self.account.address}))
+        )
         log.info("deployed %s at %s", artifact.name, receipt["contractAddress"])
         return DeployedContract(
             address=receipt["contractAddress"],
@@ -167,9 +204,15 @@ class _Deployer:
 
     def transact(self, contract: DeployedContract, function: str, *args: Any) -> None:
         handle = self.w3.eth.contract(address=Web3.to_checksum_address(contract.address), abi=contract.abi)
-        self._send(
-            getattr(handle.functions, function)(*args).build_transaction({"from": self.account.address})
+        call = getattr(handle.functions, function)(*args)
+        # sent without waiting, so estimated before earlier grants are mined: give each an ample limit
+        self.pending.append(
+            self._send(call.build_transaction({"from": self.account.address, "gas": 500_000}))
         )
+
+    def grant(self, contract: DeployedContract, role: str, *accounts: str) -> None:
+        for account in accounts:
+            self.transact(contract, "grantRole", ROLE[role], account)
 
 
 def deploy(settings: Settings) -> Deployment:
@@ -191,15 +234,50 @@ def deploy(settings: Settings) -> Deployment:
         DEFAULT_PLOGGING_BOUNDS,
         DEFAULT_PLOGGING_REWARD,
     )
-    d.transact(token, "grantRole", ROLE["MINTER_ROLE"], plogging.address)
-    for relayer in settings.relayers():
-        d.transact(plogging, "grantRole", ROLE["RELAYER_ROLE"], relayer.address)
+    feedback = d.create(
+        artifacts["FeedbackBox"],
+        token.address,
+        admin.address,
+        DEFAULT_FEEDBACK_SETTINGS,
+        DEFAULT_FEEDBACK_REWARD,
+    )
+    rewards = d.create(
+        artifacts["CommunityRewards"], token.address, plogging.address, feedback.address, admin.address
+    )
+    batcher = d.create(
+        artifacts["ActionBatcher"], plogging.address, feedback.address, rewards.address, admin.address
+    )
+    relayers = [r.address for r in settings.relayers()]
+    # Wiring, as docs/contracts.md lays it out.
+    d.grant(token, "MINTER_ROLE", plogging.address, feedback.address, rewards.address)
+    d.grant(token, "BURNER_ROLE", plogging.address, rewards.address)
+    d.grant(token, "MOVER_ROLE", rewards.address)
+    d.grant(plogging, "POLICY_ROLE", rewards.address)
+    d.grant(feedback, "POLICY_ROLE", rewards.address)
+    for target in (plogging, feedback, rewards):
+        d.grant(target, "RELAYER_ROLE", batcher.address, *relayers)
+    d.grant(batcher, "RELAYER_ROLE", *relayers)
+    # The ESG team's roles start with the deployer (the city's admin key); hand them on from there.
+    d.grant(plogging, "VERIFIER_ROLE", admin.address)
+    d.grant(feedback, "REVIEWER_ROLE", admin.address)
+    d.grant(feedback, "MODERATOR_ROLE", admin.address)
+    d.grant(rewards, "CAMPAIGN_ROLE", admin.address)
+    d.grant(rewards, "PARTNER_MANAGER_ROLE", admin.address)
+    for category, name in DEFAULT_CATEGORIES.items():
+        d.transact(feedback, "setCategory", category, True, name)
+    d.settle()
     deployment = Deployment(
         chain_id=chain_id,
         genesis_hash=genesis,
         start_block=token.block_number,
         deployer=admin.address,
-        contracts={"ParticipationToken": token, "PloggingRegistry": plogging},
+        contracts={
+            "ParticipationToken": token,
+            "PloggingRegistry": plogging,
+            "FeedbackBox": feedback,
+            "CommunityRewards": rewards,
+            "ActionBatcher": batcher,
+        },
     )
     deployment.save(manifest_path(settings, chain_id))
     return deployment

@@ -125,7 +125,71 @@ PLOGGING = ActionType(
     ),
 )
 
-ACTION_TYPES: dict[str, ActionType] = {t.kind: t for t in (PLOGGING,)}
+FEEDBACK = ActionType(
+    kind="feedback",
+    contract="FeedbackBox",
+    primary_type="Feedback",
+    fields=(
+        ("resident", "address"),
+        ("category", "uint16"),
+        ("areaCode", "uint32"),
+        ("contentHash", "bytes32"),
+        ("nonce", "uint64"),
+        ("deadline", "uint64"),
+    ),
+)
+
+SUPPORT = ActionType(
+    kind="support",
+    contract="FeedbackBox",
+    primary_type="Support",
+    fields=(("resident", "address"), ("itemId", "uint64"), ("nonce", "uint64"), ("deadline", "uint64")),
+)
+
+REDEMPTION = ActionType(
+    kind="redemption",
+    contract="CommunityRewards",
+    primary_type="Redemption",
+    fields=(
+        ("resident", "address"),
+        ("partner", "address"),
+        ("amount", "uint256"),
+        ("offerHash", "bytes32"),
+        ("nonce", "uint64"),
+        ("deadline", "uint64"),
+    ),
+)
+
+DONATION = ActionType(
+    kind="donation",
+    contract="CommunityRewards",
+    primary_type="Donation",
+    fields=(
+        ("resident", "address"),
+        ("causeId", "uint32"),
+        ("amount", "uint256"),
+        ("nonce", "uint64"),
+        ("deadline", "uint64"),
+    ),
+)
+
+CLAIM = ActionType(
+    kind="claim",
+    contract="CommunityRewards",
+    primary_type="Claim",
+    fields=(
+        ("resident", "address"),
+        ("campaignId", "uint64"),
+        ("amount", "uint256"),
+        ("nonce", "uint64"),
+        ("deadline", "uint64"),
+    ),
+)
+
+# Every kind the contracts accept. The API prepares and accepts only those in api.KINDS so far.
+ACTION_TYPES: dict[str, ActionType] = {
+    t.kind: t for t in (PLOGGING, FEEDBACK, SUPPORT, REDEMPTION, DONATION, CLAIM)
+}
 ACTION_TYPES_BY_PRIMARY: dict[str, ActionType] = {t.primary_type: t for t in ACTION_TYPES.values()}
 
 

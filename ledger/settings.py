@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     node_state_interval: int = Field(default=5, ge=1)
     auto_deploy: bool = True
 
-    batch_max_size: int = Field(default=100, ge=1, le=256)
+    batch_max_size: int = Field(default=100, ge=1, le=100)  # PloggingRegistry.MAX_BATCH
     batch_max_age: float = Field(default=0.3, ge=0)
     relayer_interval: float = Field(default=0.1, gt=0)
     indexer_interval: float = Field(default=0.25, gt=0)
