@@ -276,6 +276,20 @@ def verify(
         raise typer.Exit(1)
 
 
+@bench_app.command("gas")
+def bench_gas(json_path: Annotated[str, typer.Option("--json", help="Where to write the figures.")]) -> None:
+    """Gas per action for every kind, against EAS multiAttestByDelegation, on one anvil in one run."""
+    import json
+
+    from .gasbench import run_gas_bench
+
+    _logging("WARNING")
+    figures = run_gas_bench()
+    with open(json_path, "w") as fh:
+        json.dump(figures, fh, indent=2)
+    Console().print_json(data=figures)
+
+
 @bench_app.command("signatures")
 def bench_signatures(
     json_path: Annotated[str, typer.Option("--json", help="Where to write the figures.")],
