@@ -13,9 +13,10 @@ from sqlalchemy import Engine
 
 from ledger.rpc import Transport
 
-from .decode import decode_logs
+from .decode import decode_logs, raw_rows
 from .errors import ReorgTooDeepError
 from .fetch import LogFetcher
+from .replay import rebuild
 from .store import load_cursor, rollback_to, store, stored_blocks
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class IndexerStatus:
     head_changed_at: float = field(default_factory=time.time)
     last_sync_at: float | None = None
     reorgs: int = 0
+    node_behind: bool = False  # the node's head is below the mirror's cursor (a lagging node)
 
 
 def _bloom_bits(address: str) -> list[int]:
@@ -68,6 +70,7 @@ class Indexer:
         self.status = IndexerStatus()
         self._bloom_bits = [_bloom_bits(a) for a in addresses]
         self._suspicious: dict[tuple[int, int], int] = {}
+        self._derived_checked = False
 
     @property
     def head(self) -> int:
@@ -77,19 +80,38 @@ class Indexer:
         with self.engine.connect() as conn:
             return load_cursor(conn, self.chain_id)
 
+    def ensure_derived(self) -> list[str]:
+        """Rebuilds, from the raw logs in SQL, every derived table whose handler changed (replay.py)."""
+        with self.engine.begin() as conn:
+            rebuilt = rebuild(conn)
+        self._derived_checked = True
+        return rebuilt
+
     def sync(self, progress: Callable[[int, int], None] | None = None) -> SyncResult:
+        if not self._derived_checked:
+            self.ensure_derived()
         head = int(self.fetcher.call("eth_blockNumber", []), 16)
         if head != self.status.head:
             self.status.head, self.status.head_changed_at = head, time.time()
+        cursor = self.cursor()
+        if cursor is not None and head < cursor[0]:
+            # Never roll back because a node says its head is lower: a node behind a load balancer
+            # may lag. A real fork shows once the node's head passes the cursor again (hash check).
+            log.warning("the node's head %d is below the mirror's cursor %d; waiting for it", head, cursor[0])
+            self.status.node_behind = True
+            return SyncResult(head=head, indexed=cursor[0], events=0, reorgs=0)
+        self.status.node_behind = False
         reorgs = self._check_fork()
         cursor = self.cursor()
         position = cursor[0] if cursor else self.start_block - 1
+        previous = cursor[0] if cursor else None
         events = 0
         while position < head:
-            stored = self._index_next(position + 1, head)
+            stored = self._index_next(position + 1, head, previous)
             if stored is None:  # the chain moved under us, or a node lagged: the next sync retries
                 break
             count, position = stored
+            previous = position
             events += count
             if progress:
                 progress(position, head)
@@ -101,7 +123,7 @@ class Indexer:
         replies = self.fetcher.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
         return dict(zip(numbers, replies, strict=True))
 
-    def _index_next(self, start: int, limit: int) -> tuple[int, int] | None:
+    def _index_next(self, start: int, limit: int, previous: int | None) -> tuple[int, int] | None:
         logs, end = self.fetcher.fetch(start, limit)
         log_blocks = {int(entry["blockNumber"], 16): entry["blockHash"] for entry in logs}
         # Keep every unfinalized block's hash, so a fork point is always found exactly.
@@ -115,8 +137,20 @@ class Indexer:
         rows = decode_logs(logs, self.chain_id)
         blocks = {n: str(h["hash"]) for n, h in headers.items() if h is not None}
         with self.engine.begin() as conn:
-            store(conn, self.chain_id, rows, blocks, (end, blocks[end]), self.finality_depth)
-        return sum(len(r) for r in rows.values()), end
+            stored = store(
+                conn,
+                self.chain_id,
+                raw=raw_rows(logs, self.chain_id),
+                rows=rows,
+                blocks=blocks,
+                cursor=(end, blocks[end]),
+                previous=previous,
+                finality_depth=self.finality_depth,
+            )
+        if not stored:
+            log.warning("another indexer moved the cursor of chain %d; this sync stops", self.chain_id)
+            return None
+        return len(logs), end
 
     def _looks_incomplete(
         self,
@@ -153,7 +187,7 @@ class Indexer:
         if cursor is None:
             return 0
         number, stored_hash = cursor
-        if number <= self.head and (self._headers([number])[number] or {}).get("hash") == stored_hash:
+        if (self._headers([number])[number] or {}).get("hash") == stored_hash:
             return 0
         floor = max(number - self.finality_depth, self.start_block - 1)
         with self.engine.connect() as conn:

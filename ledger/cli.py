@@ -153,14 +153,31 @@ def index(
     rebuild: Annotated[
         bool, typer.Option(help="Delete this chain's mirror rows first and index from scratch.")
     ] = False,
+    replay: Annotated[
+        bool,
+        typer.Option(
+            help="Rebuild every derived table from the raw logs in SQL (no node needed), then stop."
+        ),
+    ] = False,
 ) -> None:
     """Catch the SQL mirror up with the chain once, with a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from indexer.replay import code_versions
+    from indexer.replay import rebuild as replay_tables
     from indexer.store import rollback_to
 
     _logging("WARNING")
     settings = get_settings()
+    if replay:
+        from .db import make_engine, migrate
+
+        engine = make_engine(settings.db_url)
+        migrate(engine)
+        with engine.begin() as conn:
+            rebuilt = replay_tables(conn, sorted(code_versions()))
+        console.print(f"rebuilt from raw logs: {', '.join(rebuilt)}")
+        return
     rpc, deployment, engine = _context(settings)
     if rebuild:
         with engine.begin() as conn:
