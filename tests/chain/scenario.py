@@ -9,7 +9,6 @@ Events it cannot make: `RoleAdminChanged` (no contract exposes `_setRoleAdmin`) 
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 from eth_abi.abi import encode
@@ -102,9 +101,9 @@ class Scenario:
 
     def run(self) -> None:
         """Every kind of event, in an order the contracts accept."""
-        a, b, c = Resident(), Resident(), Resident()
+        a, b, c = self.a, self.b, self.c_resident = Resident(), Resident(), Resident()
         cause_wallet = Web3.to_checksum_address("0x" + os.urandom(20).hex())
-        partner = Resident()
+        partner = self.partner = Resident()
         # plogging, auto-accepted: PloggingRecorded, Transfer (mint), PloggingBatchCommitted
         self.record(self.session(a), self.session(b), self.session(c))
         # a session too fast: ActionFailed
@@ -201,4 +200,3 @@ class Scenario:
         self.nonces[a.address, "PloggingRegistry"] -= 1  # the failed group used no nonce
         self.send(self.admin, "ParticipationToken", "unpause")  # Unpaused
         self.record(self.session(a))
-        _ = time.time()
