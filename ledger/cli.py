@@ -307,3 +307,33 @@ def bench_signatures(
     with open(json_path, "w") as fh:
         json.dump(figures, fh, indent=2)
     Console().print_json(data=figures)
+
+
+@bench_app.command("indexer")
+def bench_indexer(
+    json_path: Annotated[str, typer.Option("--json", help="Where to write the figures.")],
+    sessions: Annotated[int, typer.Option(help="Plogging sessions to record (two events each).")] = 100_000,
+    residents: Annotated[int, typer.Option(help="Distinct residents signing them.")] = 2_000,
+    live_seconds: Annotated[float, typer.Option(help="Length of the live phase (0: skip).")] = 30,
+    ponder: Annotated[bool, typer.Option("--ponder/--no-ponder", help="Run Ponder 0.16.10 too.")] = True,
+    postgres: Annotated[
+        bool, typer.Option("--postgres/--no-postgres", help="Index into PostgreSQL too.")
+    ] = True,
+) -> None:
+    """Backfill speed (ours into SQLite and PostgreSQL, Ponder), live lag, and the audit afterwards."""
+    import json
+
+    from indexer.bench import run
+
+    _logging("WARNING")
+    figures = run(
+        sessions=sessions,
+        residents=residents,
+        live_seconds=live_seconds,
+        ponder=ponder,
+        postgres=postgres,
+        progress=console.print,
+    )
+    with open(json_path, "w") as fh:
+        json.dump(figures, fh, indent=2)
+    Console().print_json(data=figures)
