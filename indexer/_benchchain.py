@@ -134,7 +134,7 @@ class SessionFactory:
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
-        last = replies[-1]
+        last = str(replies[-1])
         deadline = time.monotonic() + 120
         while self.rpc.call("eth_getTransactionReceipt", [last]) is None:
             if time.monotonic() > deadline:
