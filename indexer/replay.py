@@ -98,5 +98,6 @@ def rebuild(conn: Connection, names: list[str] | None = None) -> list[str]:
     versions = code_versions()
     conn.execute(delete(DERIVED_VERSION).where(DERIVED_VERSION.c.name.in_(sorted(wanted))))
     conn.execute(DERIVED_VERSION.insert(), [{"name": n, "version": versions[n]} for n in sorted(wanted)])
-    log.warning("rebuilt from raw logs: %s", ", ".join(sorted(wanted)))
+    if chains:  # a fresh database only records the versions
+        log.warning("rebuilt from raw logs: %s", ", ".join(sorted(wanted)))
     return sorted(wanted)
