@@ -1,7 +1,8 @@
 """The fetch stage: `eth_getLogs` over adaptive block ranges, with retries, backoff and batching.
 
-Ranges grow by 5% after each success (up to about `target_logs` logs per range) and shrink when the provider says "too many results": to
-the range it suggests when it names one (Alchemy, Infura), else by half. Transient failures
+Ranges grow by 5% after each success (up to about `target_logs` logs per range) and shrink when
+the provider says "too many results": to the range it suggests when it names one (Alchemy,
+Infura), else by half. Transient failures
 (timeouts, 5xx, rate limits) are retried with exponential backoff before the error surfaces.
 """
 
