@@ -62,6 +62,10 @@ class IndexerStatusResponse(BaseModel):
     lastSyncAt: float | None
     headUnchangedSeconds: float
     reorgs: int
+    nodeBehind: bool = Field(
+        default=False,
+        description="The node's head is below the mirror's cursor: a lagging node, not trusted.",
+    )
     error: str | None
 
 

@@ -1,7 +1,8 @@
 """The fetch stage: `eth_getLogs` over adaptive block ranges, with retries, backoff and batching.
 
-Ranges grow by 5% after each success and shrink when the provider says "too many results": to
-the range it suggests when it names one (Alchemy, Infura), else by half. Transient failures
+Ranges grow by 5% after each success (up to about `target_logs` logs per range) and shrink when
+the provider says "too many results": to the range it suggests when it names one (Alchemy,
+Infura), else by half. Transient failures
 (timeouts, 5xx, rate limits) are retried with exponential backoff before the error surfaces.
 """
 
@@ -50,7 +51,8 @@ class LogFetcher:
         addresses: Sequence[str],
         *,
         max_range: int,
-        initial_range: int = 1000,
+        initial_range: int = 100,
+        target_logs: int = 10_000,
         retries: int = 6,
         backoff: float = 0.1,
     ) -> None:
@@ -58,6 +60,7 @@ class LogFetcher:
         self.addresses = list(addresses)
         self.max_range = max_range
         self.range = float(min(initial_range, max_range))
+        self.target_logs = target_logs
         self.retries = retries
         self.backoff = backoff
 
@@ -69,7 +72,11 @@ class LogFetcher:
                 logs: list[dict[str, Any]] = self.rpc.call(
                     "eth_getLogs", [{"address": self.addresses, "fromBlock": hex(start), "toBlock": hex(end)}]
                 )
-                self.range = min(float(self.max_range), max(self.range, end - start + 1) * 1.05)
+                span = max(self.range, end - start + 1)
+                # grow 5%, but not past about `target_logs` per range at the density just seen: a
+                # batch then stays a few MB, and reading the next overlaps writing this one
+                dense = span * self.target_logs / len(logs) if logs else span * 1.05
+                self.range = max(1.0, min(float(self.max_range), span * 1.05, dense))
                 return logs, end
             except RpcError as exc:
                 if is_too_many_results(exc) and end > start:

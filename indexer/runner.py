@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,14 +14,26 @@ from sqlalchemy import Engine
 
 from ledger.rpc import Transport
 
-from .decode import decode_logs
+from .decode import decode_logs, raw_rows
 from .errors import ReorgTooDeepError
 from .fetch import LogFetcher
+from .replay import rebuild
 from .store import load_cursor, rollback_to, store, stored_blocks
 
 log = logging.getLogger(__name__)
 
 _SUSPICIOUS_RETRIES = 3
+
+
+@dataclass
+class _Range:
+    """One fetched, checked and decoded block range, ready to store."""
+
+    end: int
+    count: int
+    raw: list[dict[str, Any]]
+    rows: dict[str, list[dict[str, Any]]]
+    blocks: dict[int, str]
 
 
 @dataclass
@@ -38,6 +51,7 @@ class IndexerStatus:
     head_changed_at: float = field(default_factory=time.time)
     last_sync_at: float | None = None
     reorgs: int = 0
+    node_behind: bool = False  # the node's head is below the mirror's cursor (a lagging node)
 
 
 def _bloom_bits(address: str) -> list[int]:
@@ -68,6 +82,7 @@ class Indexer:
         self.status = IndexerStatus()
         self._bloom_bits = [_bloom_bits(a) for a in addresses]
         self._suspicious: dict[tuple[int, int], int] = {}
+        self._derived_checked = False
 
     @property
     def head(self) -> int:
@@ -77,22 +92,54 @@ class Indexer:
         with self.engine.connect() as conn:
             return load_cursor(conn, self.chain_id)
 
+    def ensure_derived(self) -> list[str]:
+        """Rebuilds, from the raw logs in SQL, every derived table whose handler changed (replay.py)."""
+        with self.engine.begin() as conn:
+            rebuilt = rebuild(conn)
+        self._derived_checked = True
+        return rebuilt
+
     def sync(self, progress: Callable[[int, int], None] | None = None) -> SyncResult:
+        if not self._derived_checked:
+            self.ensure_derived()
         head = int(self.fetcher.call("eth_blockNumber", []), 16)
         if head != self.status.head:
             self.status.head, self.status.head_changed_at = head, time.time()
+        cursor = self.cursor()
+        if cursor is not None and head < cursor[0]:
+            # Never roll back because a node says its head is lower: a node behind a load balancer
+            # may lag. A real fork shows once the node's head passes the cursor again (hash check).
+            log.warning("the node's head %d is below the mirror's cursor %d; waiting for it", head, cursor[0])
+            self.status.node_behind = True
+            return SyncResult(head=head, indexed=cursor[0], events=0, reorgs=0)
+        self.status.node_behind = False
         reorgs = self._check_fork()
         cursor = self.cursor()
         position = cursor[0] if cursor else self.start_block - 1
+        previous = cursor
         events = 0
-        while position < head:
-            stored = self._index_next(position + 1, head)
-            if stored is None:  # the chain moved under us, or a node lagged: the next sync retries
-                break
-            count, position = stored
-            events += count
-            if progress:
-                progress(position, head)
+        # Reading range n+1 (node, JSON, decoding) overlaps writing range n (SQLite and psycopg let go
+        # of the GIL while the database works); one reader, so ranges stay in order.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer-read") as reader:
+            ahead: Future[_Range | None] | None = (
+                reader.submit(self._read, position + 1, head, previous) if position < head else None
+            )
+            while ahead is not None:
+                batch = ahead.result()
+                if batch is None:  # the chain moved under us, or a node lagged: the next sync retries
+                    break
+                following = (batch.end, batch.blocks[batch.end])
+                ahead = (
+                    reader.submit(self._read, batch.end + 1, head, following) if batch.end < head else None
+                )
+                if not self._write(batch, previous[0] if previous else None):
+                    if ahead is not None:
+                        ahead.cancel()
+                    break
+                position, previous = batch.end, following
+                events += batch.count
+                if progress:
+                    progress(position, head)
         self.status.indexed, self.status.last_sync_at = position, time.time()
         self.status.reorgs += reorgs
         return SyncResult(head=head, indexed=position, events=events, reorgs=reorgs)
@@ -101,22 +148,41 @@ class Indexer:
         replies = self.fetcher.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
         return dict(zip(numbers, replies, strict=True))
 
-    def _index_next(self, start: int, limit: int) -> tuple[int, int] | None:
+    def _read(self, start: int, limit: int, parent: tuple[int, str] | None) -> _Range | None:
+        """Fetches and decodes the next range; None if it does not fit what is stored below it."""
         logs, end = self.fetcher.fetch(start, limit)
         log_blocks = {int(entry["blockNumber"], 16): entry["blockHash"] for entry in logs}
         # Keep every unfinalized block's hash, so a fork point is always found exactly.
         window = range(max(start, self.head - self.finality_depth + 1), end + 1)
-        headers = self._headers(sorted(set(log_blocks) | set(window) | {end}))
+        headers = self._headers(sorted(set(log_blocks) | set(window) | {start, end}))
         if headers[end] is None or any((headers[n] or {}).get("hash") != h for n, h in log_blocks.items()):
             log.info("blocks %d-%d changed while being read; retrying", start, end)
             return None
+        if parent is not None and (headers[start] or {}).get("parentHash") != parent[1]:
+            # the chain forked below this range since the block we stored last: the next sync's
+            # fork check rolls back; storing this range would mix two chains
+            log.info("block %d no longer follows the stored block %d; retrying", start, parent[0])
+            return None
         if self._looks_incomplete(start, end, window, headers, log_blocks):
             return None
-        rows = decode_logs(logs, self.chain_id)
         blocks = {n: str(h["hash"]) for n, h in headers.items() if h is not None}
+        return _Range(end, len(logs), raw_rows(logs, self.chain_id), decode_logs(logs, self.chain_id), blocks)
+
+    def _write(self, batch: _Range, previous: int | None) -> bool:
         with self.engine.begin() as conn:
-            store(conn, self.chain_id, rows, blocks, (end, blocks[end]), self.finality_depth)
-        return sum(len(r) for r in rows.values()), end
+            stored = store(
+                conn,
+                self.chain_id,
+                raw=batch.raw,
+                rows=batch.rows,
+                blocks=batch.blocks,
+                cursor=(batch.end, batch.blocks[batch.end]),
+                previous=previous,
+                finality_depth=self.finality_depth,
+            )
+        if not stored:
+            log.warning("another indexer moved the cursor of chain %d; this sync stops", self.chain_id)
+        return stored
 
     def _looks_incomplete(
         self,
@@ -153,7 +219,7 @@ class Indexer:
         if cursor is None:
             return 0
         number, stored_hash = cursor
-        if number <= self.head and (self._headers([number])[number] or {}).get("hash") == stored_hash:
+        if (self._headers([number])[number] or {}).get("hash") == stored_hash:
             return 0
         floor = max(number - self.finality_depth, self.start_block - 1)
         with self.engine.connect() as conn:

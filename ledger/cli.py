@@ -153,14 +153,31 @@ def index(
     rebuild: Annotated[
         bool, typer.Option(help="Delete this chain's mirror rows first and index from scratch.")
     ] = False,
+    replay: Annotated[
+        bool,
+        typer.Option(
+            help="Rebuild every derived table from the raw logs in SQL (no node needed), then stop."
+        ),
+    ] = False,
 ) -> None:
     """Catch the SQL mirror up with the chain once, with a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from indexer.replay import code_versions
+    from indexer.replay import rebuild as replay_tables
     from indexer.store import rollback_to
 
     _logging("WARNING")
     settings = get_settings()
+    if replay:
+        from .db import make_engine, migrate
+
+        engine = make_engine(settings.db_url)
+        migrate(engine)
+        with engine.begin() as conn:
+            rebuilt = replay_tables(conn, sorted(code_versions()))
+        console.print(f"rebuilt from raw logs: {', '.join(rebuilt)}")
+        return
     rpc, deployment, engine = _context(settings)
     if rebuild:
         with engine.begin() as conn:
@@ -301,6 +318,36 @@ def bench_signatures(
     from .bench import signatures
 
     figures = signatures(count)
+    with open(json_path, "w") as fh:
+        json.dump(figures, fh, indent=2)
+    Console().print_json(data=figures)
+
+
+@bench_app.command("indexer")
+def bench_indexer(
+    json_path: Annotated[str, typer.Option("--json", help="Where to write the figures.")],
+    sessions: Annotated[int, typer.Option(help="Plogging sessions to record (two events each).")] = 100_000,
+    residents: Annotated[int, typer.Option(help="Distinct residents signing them.")] = 2_000,
+    live_seconds: Annotated[float, typer.Option(help="Length of the live phase (0: skip).")] = 30,
+    ponder: Annotated[bool, typer.Option("--ponder/--no-ponder", help="Run Ponder 0.16.10 too.")] = True,
+    postgres: Annotated[
+        bool, typer.Option("--postgres/--no-postgres", help="Index into PostgreSQL too.")
+    ] = True,
+) -> None:
+    """Backfill speed (ours into SQLite and PostgreSQL, Ponder), live lag, and the audit afterwards."""
+    import json
+
+    from indexer.bench import run
+
+    _logging("WARNING")
+    figures = run(
+        sessions=sessions,
+        residents=residents,
+        live_seconds=live_seconds,
+        ponder=ponder,
+        postgres=postgres,
+        progress=console.print,
+    )
     with open(json_path, "w") as fh:
         json.dump(figures, fh, indent=2)
     Console().print_json(data=figures)

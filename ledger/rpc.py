@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import httpx
+import orjson
 
 from .errors import ChainError, RpcError
 
@@ -51,7 +52,8 @@ class HttpRpc:
         if response.status_code != 200:
             raise ChainError(f"{what}: the node answered HTTP {response.status_code}: {response.text[:200]}")
         try:
-            return response.json()
+            # orjson: eth_getLogs answers run to megabytes, and json.loads was a tenth of indexing time
+            return orjson.loads(response.content)
         except ValueError as exc:
             raise ChainError(f"{what}: the node answered invalid JSON") from exc
 

@@ -24,6 +24,7 @@ def indexer_status(services: ServicesDep) -> dict[str, Any]:
         "lastSyncAt": status.last_sync_at,
         "headUnchangedSeconds": round(time.time() - status.head_changed_at, 1),
         "reorgs": status.reorgs,
+        "nodeBehind": status.node_behind,
         "error": services.last_errors.get("indexer"),
     }
 

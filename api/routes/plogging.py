@@ -5,19 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlmodel import col, select
-
-from indexer.models import PloggingSession
+from sqlalchemy import func, select
 
 from ..deps import ServicesDep, SessionDep
 from ..schemas import PloggingSessionPublic
+from ._mirror import CURRENT_STATUS, SESSION, SESSIONS_WITH_REVIEW, STATUS_NAMES
 
 router = APIRouter(prefix="/v1/plogging", tags=["plogging"])
 
-STATUS_NAMES = {1: "pending", 2: "accepted", 3: "rejected", 4: "revoked"}
 
-
-def to_public(row: PloggingSession) -> dict[str, Any]:
+def to_public(row: Any) -> dict[str, Any]:
     return {
         "id": row.digest,
         "resident": row.resident,
@@ -28,7 +25,7 @@ def to_public(row: PloggingSession) -> dict[str, Any]:
         "startedAt": row.started_at,
         "evidenceHash": row.evidence_hash,
         "reward": row.reward,
-        "status": STATUS_NAMES.get(row.status, str(row.status)),
+        "status": STATUS_NAMES.get(row.current_status, str(row.current_status)),
         "txHash": row.tx_hash,
         "blockNumber": row.block_number,
         "logIndex": row.log_index,
@@ -44,13 +41,17 @@ def sessions(
     before_block: Annotated[int | None, Query(alias="beforeBlock", ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
-    """Recorded sessions, newest first, each with the log that records it (page with `beforeBlock`)."""
-    query = select(PloggingSession).where(PloggingSession.chain_id == services.deployment.chain_id)
+    """Recorded sessions, newest first, with their current review status (page with `beforeBlock`)."""
+    query = (
+        select(SESSION, CURRENT_STATUS.label("current_status"))
+        .select_from(SESSIONS_WITH_REVIEW)
+        .where(SESSION.c.chain_id == services.deployment.chain_id)
+    )
     if resident is not None:
-        query = query.where(col(PloggingSession.resident).ilike(resident))
+        query = query.where(func.lower(SESSION.c.resident) == resident.lower())
     if area_code is not None:
-        query = query.where(PloggingSession.area_code == area_code)
+        query = query.where(SESSION.c.area_code == area_code)
     if before_block is not None:
-        query = query.where(col(PloggingSession.block_number) < before_block)
-    query = query.order_by(col(PloggingSession.block_number).desc(), col(PloggingSession.log_index).desc())
-    return [to_public(r) for r in session.exec(query.limit(limit)).all()]
+        query = query.where(SESSION.c.block_number < before_block)
+    query = query.order_by(SESSION.c.block_number.desc(), SESSION.c.log_index.desc()).limit(limit)
+    return [to_public(r) for r in session.connection().execute(query)]

@@ -8,11 +8,12 @@ from fastapi import APIRouter
 from sqlalchemy import func
 from sqlmodel import select
 
-from indexer.models import PloggingSession, TokenTransfer
+from indexer.models import EVENT_TABLES
 from ledger.models import Action
 
 from ..deps import ServicesDep, SessionDep
 from ..schemas import StatsResponse
+from ._mirror import ACCEPTED, CURRENT_STATUS, SESSION, SESSIONS_WITH_REVIEW
 
 router = APIRouter(prefix="/v1", tags=["operations"])
 
@@ -25,15 +26,18 @@ def stats(services: ServicesDep, session: SessionDep) -> dict[str, Any]:
     chain_id = services.deployment.chain_id
     residents, sessions, grams, meters = session.exec(
         select(
-            func.count(func.distinct(PloggingSession.resident)),
+            func.count(func.distinct(SESSION.c.resident)),
             func.count(),
-            func.coalesce(func.sum(PloggingSession.trash_grams), 0),
-            func.coalesce(func.sum(PloggingSession.distance_meters), 0),
-        ).where(PloggingSession.chain_id == chain_id, PloggingSession.status == 2)
+            func.coalesce(func.sum(SESSION.c.trash_grams), 0),
+            func.coalesce(func.sum(SESSION.c.distance_meters), 0),
+        )
+        .select_from(SESSIONS_WITH_REVIEW)
+        .where(SESSION.c.chain_id == chain_id, CURRENT_STATUS == ACCEPTED)
     ).one()
+    transfer = EVENT_TABLES["token_transfer"]
     minted = session.exec(
-        select(func.coalesce(func.sum(TokenTransfer.value), 0)).where(
-            TokenTransfer.chain_id == chain_id, TokenTransfer.from_address == ZERO
+        select(func.coalesce(func.sum(transfer.c.value), 0)).where(
+            transfer.c.chain_id == chain_id, transfer.c.from_address == ZERO
         )
     ).one()
     by_status = session.exec(select(Action.status, func.count()).group_by(Action.status)).all()

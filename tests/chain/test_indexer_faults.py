@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from indexer.errors import IndexerError
 from ledger.deploy import Deployment
@@ -22,7 +23,7 @@ from ledger.settings import Settings
 from ..faults import Answer, Decision, Error, FaultProxy, Forward, HttpFailure, Stall
 from ..support import ROOT, Resident
 from .activity import Activity
-from .test_indexer import chain_rows, make_indexer, mirror_rows
+from .mirror import assert_mirror_equals_chain, database, make_indexer
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,7 @@ def test_indexer_converges_through_a_faulty_node(
         return Forward()
 
     with FaultProxy(rpc.url, decide) as proxy:
-        indexer = make_indexer(deployment, HttpRpc(proxy.url, timeout=1.0), tmp_path / "faulty.db")
+        indexer = make_indexer(deployment, HttpRpc(proxy.url, timeout=1.0), database("sqlite", tmp_path))
         indexer.fetcher.backoff = 0.01
         for _ in range(200):
             try:
@@ -84,9 +85,9 @@ def test_indexer_converges_through_a_faulty_node(
             except (ChainError, IndexerError):
                 continue  # the scheduler would run it again
         assert set(proxy.faults) == {"Error", "Answer", "HttpFailure", "Stall"}, proxy.faults
-    assert indexer.cursor() is not None and indexer.cursor()[0] >= head  # type: ignore[index]
-    assert mirror_rows(indexer) == chain_rows(deployment, rpc)
-    assert len(mirror_rows(indexer)["action_failure"]) == 3
+    assert_mirror_equals_chain(indexer, rpc, deployment)
+    with indexer.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM action_failure")).scalar() == 3
 
 
 def test_kill_9_during_bulk_writes_loses_and_doubles_nothing(
@@ -127,5 +128,7 @@ def test_kill_9_during_bulk_writes_loses_and_doubles_nothing(
     )
     assert final.returncode == 0, final.stderr
     assert kills >= 1
-    indexer = make_indexer(deployment, rpc, data_dir / "ledger.db")
-    assert mirror_rows(indexer) == chain_rows(deployment, rpc)
+    from ledger.db import make_engine
+
+    indexer = make_indexer(deployment, rpc, make_engine(f"sqlite:///{data_dir / 'ledger.db'}"))
+    assert_mirror_equals_chain(indexer, rpc, deployment)

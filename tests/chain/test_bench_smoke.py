@@ -1,0 +1,17 @@
+"""`esg-ledger bench indexer` at a small scale: the benchmark's own chain builder, cold indexing, live
+phase and audit run end to end (its figures are not checked here: timings belong to the benchmark)."""
+
+from __future__ import annotations
+
+from indexer.bench import run
+
+
+def test_indexer_benchmark_runs_end_to_end_and_audits_clean() -> None:
+    figures = run(
+        sessions=200, residents=40, live_seconds=2, ponder=False, postgres=False, progress=lambda _m: None
+    )
+    # 2 events per session, one commit per batch of 100, plus the deployment's own events
+    assert figures["events"] >= 2 * 200 + 2
+    assert figures["live_actions"] == 400
+    assert figures["audit_mismatches"] == 0
+    assert figures["audit_counts"]["plogging_session"] >= 200 + 400
