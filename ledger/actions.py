@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from eth_utils.address import is_address, to_checksum_address
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from .eip712 import ACTION_TYPES, ACTION_TYPES_BY_PRIMARY, ActionType, normalize_signature, recover
 from .errors import InvalidActionError, InvalidSignatureError, UnsupportedActionError
@@ -48,6 +48,7 @@ def _bytes32(value: Any) -> str:
     return value.lower()
 
 
+Uint16 = Annotated[int, BeforeValidator(_int_or_decimal_string), Field(strict=True, ge=0, le=2**16 - 1)]
 Uint32 = Annotated[int, BeforeValidator(_int_or_decimal_string), Field(strict=True, ge=0, le=UINT32_MAX)]
 Uint64 = Annotated[int, BeforeValidator(_int_or_decimal_string), Field(strict=True, ge=0, le=INT64_MAX)]
 AddressStr = Annotated[str, BeforeValidator(_address)]
@@ -75,8 +76,38 @@ class PloggingMessage(PloggingPayload):
     deadline: Uint64
 
 
-PAYLOADS: dict[str, type[PloggingPayload]] = {"plogging": PloggingPayload}
-MESSAGES: dict[str, type[PloggingPayload]] = {"plogging": PloggingMessage}
+class FeedbackPayload(BaseModel):
+    """An opinion for the virtual mayor's office: the text stays off-chain, its hash is signed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(min_length=1, max_length=64)
+    content: str = Field(min_length=1, max_length=4000)
+    areaCode: Uint32 = 0
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class FeedbackMessage(BaseModel):
+    """The signed EIP-712 `Feedback` message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resident: AddressStr
+    category: Uint16
+    areaCode: Uint32
+    contentHash: Bytes32
+    nonce: Uint64
+    deadline: Uint64
+
+
+PAYLOADS: dict[str, type[BaseModel]] = {"plogging": PloggingPayload, "feedback": FeedbackPayload}
+MESSAGES: dict[str, type[BaseModel]] = {"plogging": PloggingMessage, "feedback": FeedbackMessage}
 
 
 def _validation_error(exc: ValidationError, prefix: str) -> InvalidActionError:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from ledger.actions import action_type, parse_address, parse_payload, verify_submission
 from ledger.errors import InvalidActionError
+from ledger.feedback import category_id, store_content
 from ledger.models import ActionPublic
 from ledger.outbox import accept_action, allocate_resident_nonce, get_action, to_public
 
@@ -40,7 +41,19 @@ def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) ->
     resident = parse_address(body.resident, field="resident")
     payload = parse_payload(body.kind, body.payload)
     now = int(time.time())
-    _check_ended(payload, now, "payload.startedAt")
+    if body.kind == "feedback":
+        fields = {
+            "category": category_id(
+                session=session, chain_id=services.deployment.chain_id, name=payload["category"]
+            ),
+            "areaCode": payload["areaCode"],
+            "contentHash": store_content(
+                session=session, resident=resident, category=payload["category"], content=payload["content"]
+            ),
+        }
+    else:
+        _check_ended(payload, now, "payload.startedAt")
+        fields = payload
     contract = services.deployment.address(spec.contract)
     window = services.rpc.call(
         "eth_call",
@@ -56,7 +69,7 @@ def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) ->
     session.commit()
     message = {
         "resident": resident,
-        **payload,
+        **fields,
         "nonce": nonce,
         "deadline": now + services.settings.action_ttl,
     }

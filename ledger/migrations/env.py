@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import indexer.models  # noqa: F401  (registers the mirror tables)
+import ledger.feedback
 import ledger.models  # noqa: F401  (registers the outbox tables)
 
 target_metadata = SQLModel.metadata
