@@ -29,6 +29,16 @@ class SubmitResponse(BaseModel):
     status: str
 
 
+class BatchSubmitRequest(BaseModel):
+    actions: list[SubmitRequest] = Field(min_length=1, max_length=1000)
+
+
+class BatchSubmitResponse(BaseModel):
+    results: list[dict[str, Any]] = Field(
+        description="In request order: {id, status} for each accepted action, {error} for each refused one."
+    )
+
+
 class ContractInfo(BaseModel):
     address: str
     abi: list[dict[str, Any]]
@@ -60,3 +70,7 @@ class HealthResponse(BaseModel):
     indexed: int | None = None
     database: str
     problems: list[str] = Field(default_factory=list)
+    alarms: list[str] = Field(
+        default_factory=list,
+        description="Needs attention but still serving: low relayer balance, stuck fees.",
+    )

@@ -10,13 +10,21 @@ from eth_hash.auto import keccak
 from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import JSONResponse
 
-from ledger.actions import action_type, parse_address, parse_payload, verify_submission
-from ledger.errors import InvalidActionError
+from ledger.actions import VerifiedAction, action_type, parse_address, parse_payload, verify_submission
+from ledger.errors import ActionError, InvalidActionError
 from ledger.models import ActionPublic
-from ledger.outbox import accept_action, allocate_resident_nonce, get_action, to_public
+from ledger.outbox import accept_action, accept_actions, allocate_resident_nonce, get_action, to_public
 
 from ..deps import ServicesDep, SessionDep
-from ..schemas import PrepareRequest, PrepareResponse, SubmitRequest, SubmitResponse
+from ..errors import error_body
+from ..schemas import (
+    BatchSubmitRequest,
+    BatchSubmitResponse,
+    PrepareRequest,
+    PrepareResponse,
+    SubmitRequest,
+    SubmitResponse,
+)
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
@@ -63,22 +71,48 @@ def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) ->
     return {"typedData": spec.typed_data(services.deployment.chain_id, contract, message)}
 
 
-@router.post("", status_code=202, response_model=SubmitResponse)
-def submit(body: SubmitRequest, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
-    """Accepts a signed action into the durable outbox; the same action twice returns the same id."""
-    now = int(time.time())
+def _verify(services: ServicesDep, body: SubmitRequest, now: int) -> VerifiedAction:
     action = verify_submission(
         body.typedData,
         body.signature,
         chain_id=services.deployment.chain_id,
-        contracts={name: c.address for name, c in services.deployment.contracts.items()},
+        contracts=services.contract_addresses,
         now=now,
         erc1271=services.erc1271_valid,
     )
     _check_ended(action.message, now, "typedData.message.startedAt")
-    stored = accept_action(session=session, action=action)
+    return action
+
+
+@router.post("", status_code=202, response_model=SubmitResponse, responses={429: {}})
+def submit(body: SubmitRequest, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
+    """Accepts a signed action into the durable outbox; the same action twice returns the same id."""
+    action = _verify(services, body, int(time.time()))
+    stored = accept_action(session=session, action=action, limits=services.limits)
     session.commit()
     return {"id": stored.id, "status": stored.status}
+
+
+@router.post("/batch", status_code=202, response_model=BatchSubmitResponse)
+def submit_batch(body: BatchSubmitRequest, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
+    """Accepts up to 1,000 signed actions in one durable transaction; each gets its own id or error."""
+    now = int(time.time())
+    results: list[dict[str, Any]] = []
+    verified: list[tuple[int, VerifiedAction]] = []
+    for i, item in enumerate(body.actions):
+        try:
+            verified.append((i, _verify(services, item, now)))
+            results.append({})
+        except ActionError as exc:
+            results.append(error_body(exc.code, exc.message, exc.field))
+    stored = accept_actions(session=session, actions=[a for _, a in verified], limits=services.limits)
+    session.commit()
+    for (i, _), outcome in zip(verified, stored, strict=True):
+        if isinstance(outcome, ActionError):
+            results[i] = error_body(outcome.code, outcome.message, outcome.field)
+        else:
+            results[i] = {"id": outcome.id, "status": outcome.status}
+    return {"results": results}
 
 
 @router.get("/{action_id}", response_model=ActionPublic, responses={404: {}})

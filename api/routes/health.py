@@ -35,5 +35,6 @@ def healthz(services: ServicesDep) -> JSONResponse:
         indexed=cursor[0] if cursor else None,
         database=database,
         problems=problems,
+        alarms=sorted(services.relayer.alarms.values()),
     )
     return JSONResponse(body.model_dump(), status_code=200 if not problems else 503)

@@ -1,0 +1,90 @@
+"""The registry of action kinds the relayer can batch: target contract, function, item encoder.
+
+A kind says how its stored actions become one batch call and which event proves an action was
+recorded. Adding a kind (feedback, or a mixed-kind ActionBatcher) is one `BatchKind` here; the
+relayer's batching, pre-flight, nonces, replacement and settling do not change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from eth_abi.abi import decode, encode
+from eth_hash.auto import keccak
+
+from indexer.decode import PLOGGING_RECORDED
+
+from ..models import Action
+
+
+@dataclass(frozen=True)
+class BatchKind:
+    kind: str
+    contract: str  # the deployment's contract name
+    function: str  # the batch function's name; it takes `item_type[]`
+    item_type: str  # the ABI type of one item
+    encode_item: Callable[[dict[str, Any], bytes], tuple[Any, ...]]  # (message, signature) → item
+    recorded_topic: str  # topic0 of the event that proves an action was recorded; digest in topic1
+    check_function: str | None = None  # a view `check(item) returns (bytes reason)`, if any
+
+    @cached_property
+    def selector(self) -> bytes:
+        return keccak(f"{self.function}({self.item_type}[])".encode())[:4]
+
+    @cached_property
+    def check_selector(self) -> bytes | None:
+        if self.check_function is None:
+            return None
+        return keccak(f"{self.check_function}({self.item_type})".encode())[:4]
+
+    def item(self, action: Action) -> tuple[Any, ...]:
+        return self.encode_item(json.loads(action.message), bytes.fromhex(action.signature[2:]))
+
+    def encode_batch(self, actions: list[Action]) -> bytes:
+        return self.selector + encode([f"{self.item_type}[]"], [[self.item(a) for a in actions]])
+
+    def encode_check(self, action: Action) -> bytes | None:
+        if self.check_selector is None:
+            return None
+        return self.check_selector + encode([self.item_type], [self.item(action)])
+
+    @staticmethod
+    def decode_failed_mask(result: str) -> int:
+        return int(decode(["uint256"], bytes.fromhex(result[2:]))[0])
+
+    @staticmethod
+    def decode_reason(result: str) -> bytes:
+        return bytes(decode(["bytes"], bytes.fromhex(result[2:]))[0])
+
+
+def _plogging_item(m: dict[str, Any], signature: bytes) -> tuple[Any, ...]:
+    session = (
+        m["resident"],
+        m["distanceMeters"],
+        m["durationSeconds"],
+        m["trashGrams"],
+        m["areaCode"],
+        m["startedAt"],
+        bytes.fromhex(m["evidenceHash"][2:]),
+        m["nonce"],
+        m["deadline"],
+    )
+    return (session, signature)
+
+
+PLOGGING = BatchKind(
+    kind="plogging",
+    contract="PloggingRegistry",
+    function="recordBatch",
+    item_type="((address,uint32,uint32,uint32,uint32,uint64,bytes32,uint64,uint64),bytes)",
+    encode_item=_plogging_item,
+    recorded_topic=PLOGGING_RECORDED,
+    check_function="check",
+)
+
+KINDS: dict[str, BatchKind] = {k.kind: k for k in (PLOGGING,)}
+RECORDED_TOPICS = frozenset(k.recorded_topic for k in KINDS.values())
