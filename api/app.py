@@ -48,3 +48,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
 def app() -> FastAPI:
     """Factory for `uvicorn --factory api.app:app`."""
     return create_app()
+
+
+def api_only() -> FastAPI:
+    """Factory for the worker processes of `esg-ledger serve` with ESG_API_WORKERS > 1: HTTP only,
+    the relayer and indexer jobs run in the serving process itself."""
+    return create_app(run_jobs=False)

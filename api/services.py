@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from indexer.runner import Indexer
+from ledger.committer import AcceptQueue
 from ledger.db import make_engine, migrate
 from ledger.deploy import Deployment, ensure_deployment
 from ledger.errors import ChainError
@@ -104,9 +105,15 @@ class Services:
             per_minute=self.settings.resident_rate_per_minute, per_day=self.settings.resident_daily_cap
         )
 
+    @cached_property
+    def accept_queue(self) -> AcceptQueue:
+        return AcceptQueue(self.engine, limits=self.limits)
+
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if "accept_queue" in self.__dict__:
+            self.accept_queue.close()
         self.rpc.close()
         self.engine.dispose()
 

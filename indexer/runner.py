@@ -50,7 +50,8 @@ class Indexer:
         self.head = 0
 
     def cursor(self) -> tuple[int, str] | None:
-        with self.engine.connect() as conn:
+        # A deferred read: on SQLite it does not wait behind the API's and relayer's writes.
+        with self.engine.execution_options(sqlite_deferred=True).connect() as conn:
             return load_cursor(conn, self.chain_id)
 
     def sync(self, progress: Callable[[int, int], None] | None = None) -> SyncResult:

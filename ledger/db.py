@@ -42,7 +42,8 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = conn.get_execution_options().get("sqlite_deferred", False)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -60,6 +61,18 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(7347215)"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A read-only session. On SQLite its transaction is deferred: in WAL mode a reader never waits
+    for the writer's lock, so status reads and the relayer's scans do not queue behind commits."""
+    with Session(engine.execution_options(sqlite_deferred=True), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.expunge_all()  # what was read stays readable after the transaction ends
+            session.rollback()
 
 
 @contextmanager

@@ -25,9 +25,9 @@ from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from ..db import session_scope
+from ..db import read_scope, session_scope
 from ..deploy import Deployment
-from ..errors import ChainError, RpcError
+from ..errors import ChainError, LedgerError, RpcError
 from ..models import IN_FLIGHT, Action, ActionStatus, RelayAttempt, RelayTx, TxStatus
 from ..revert import ErrorDecoder
 from ..rpc import Transport
@@ -70,6 +70,16 @@ class ChainView:
 class _Watch:
     head: int = -1
     checked: dict[int, str] = field(default_factory=dict)
+
+
+def next_base_fee(block: dict[str, Any]) -> int:
+    """EIP-1559: the base fee of the block after `block` (what a transaction sent now must beat)."""
+    base = int(block.get("baseFeePerGas") or "0x0", 16)
+    used, limit = int(block["gasUsed"], 16), int(block["gasLimit"], 16)
+    target = max(1, limit // 2)
+    if used > target:
+        return base + max(1, base * (used - target) // target // 8)
+    return base - base * (target - used) // target // 8
 
 
 def lane(resident: str, lanes: int) -> int:
@@ -136,11 +146,7 @@ class Relayer:
             key: ChainNonces(latest=int(replies[1 + 2 * i], 16), pending=int(replies[2 + 2 * i], 16))
             for i, key in enumerate(self.keys)
         }
-        return ChainView(
-            head=int(block["number"], 16),
-            base_fee=int(block.get("baseFeePerGas") or "0x0", 16),
-            nonces=nonces,
-        )
+        return ChainView(head=int(block["number"], 16), base_fee=next_base_fee(block), nonces=nonces)
 
     def _market(self, view: ChainView) -> fee_math.Fees:
         return fee_math.market(
@@ -152,7 +158,7 @@ class Relayer:
     def check_settled(self, view: ChainView) -> None:
         """Un-settles transactions whose block is no longer on the node's chain."""
         since = max(0, min(view.head, self._watch.head) - self.settings.finality_depth)
-        with session_scope(self.engine) as s:
+        with read_scope(self.engine) as s:
             recent = watched(s, since_block=since)
         if not recent:
             self._watch.head = view.head
@@ -180,7 +186,7 @@ class Relayer:
     # -- settling in-flight transactions --------------------------------------------------------
 
     def settle(self, view: ChainView, report: TickReport) -> None:
-        with session_scope(self.engine) as s:
+        with read_scope(self.engine) as s:
             pending = list(
                 s.exec(
                     select(RelayTx).where(col(RelayTx.status).in_(IN_FLIGHT)).order_by(col(RelayTx.nonce))
@@ -204,16 +210,30 @@ class Relayer:
                 raise reply
             if reply is not None:
                 found[tx.id or 0] = reply
+        # A node may drop a pooled transaction (anvil does once the base fee passes its fee cap;
+        # geth evicts under pressure): those are sent again now rather than after a timeout.
+        unmined = [t for t in pending if t.status == TxStatus.BROADCAST and (t.id or 0) not in found]
+        known = self.rpc.batch([("eth_getTransactionByHash", [t.tx_hash]) for t in unmined])
+        forgotten = {t.id for t, k in zip(unmined, known, strict=True) if k is None}
         market = self._market(view)
         for tx in pending:
             receipt = found.get(tx.id or 0)
-            if receipt is not None:
-                if int(receipt["blockNumber"], 16) <= view.head - self.settings.confirmations + 1:
-                    self._apply(tx, receipt, report)
-            elif tx.sender in view.nonces and view.nonces[tx.sender].latest > tx.nonce:
-                self._dropped(tx, report)
-            else:
-                self._unmined(tx, market, report)
+            if tx.id in forgotten:
+                log.info(
+                    "the node forgot %s (nonce %d of %s): sending it again", tx.tx_hash, tx.nonce, tx.sender
+                )
+                tx.status = TxStatus.SIGNED
+            try:
+                if receipt is not None:
+                    if int(receipt["blockNumber"], 16) <= view.head - self.settings.confirmations + 1:
+                        self._apply(tx, receipt, report)
+                elif tx.sender in view.nonces and view.nonces[tx.sender].latest > tx.nonce:
+                    self._dropped(tx, report)
+                else:
+                    self._unmined(tx, market, view.base_fee, report)
+            except LedgerError:
+                # One transaction's trouble must not stall the others, nor new batches.
+                log.exception("settling %s (nonce %d of %s)", tx.tx_hash, tx.nonce, tx.sender)
 
     def _apply(self, tx: RelayTx, receipt: dict[str, Any], report: TickReport) -> None:
         earlier: dict[str, tuple[str, int, int]] = {}
@@ -243,20 +263,21 @@ class Relayer:
             s.add(stored)
             report.requeued += requeue(s, tx_id=tx.id, reason=f"nonce {tx.nonce} used by another transaction")
 
-    def _unmined(self, tx: RelayTx, market: fee_math.Fees, report: TickReport) -> None:
+    def _unmined(self, tx: RelayTx, market: fee_math.Fees, base_fee: int, report: TickReport) -> None:
         now = time.time()
         expired = tx.valid_until is not None and now > tx.valid_until and tx.kind != "noop"
         if tx.status == TxStatus.SIGNED:
             self._send(tx, market, report)
         elif expired and not self._current_is_noop(tx):
             self._replace(tx, market, report, noop=True)
-        elif now - (tx.sent_at or tx.created_at) > self.settings.tx_replace_after:
+        elif tx.max_fee < base_fee or now - (tx.sent_at or tx.created_at) > self.settings.tx_replace_after:
+            # Priced below the next block's base fee it cannot be mined: no need to wait for the timeout.
             self._replace(tx, market, report, noop=self._current_is_noop(tx))
         elif now - tx.updated_at > self.settings.receipt_timeout:
             self._send(tx, market, report)  # the node may have lost it (restart): same bytes again
 
     def _current_is_noop(self, tx: RelayTx) -> bool:
-        with session_scope(self.engine) as s:
+        with read_scope(self.engine) as s:
             attempt = s.exec(select(RelayAttempt).where(RelayAttempt.tx_hash == tx.tx_hash)).first()
         return attempt is not None and attempt.noop
 
@@ -387,7 +408,7 @@ class Relayer:
     def _flush_kind(self, kind: BatchKind, view: ChainView, report: TickReport) -> bool:
         now = time.time()
         size = self.settings.batch_max_size
-        with session_scope(self.engine) as s:
+        with read_scope(self.engine) as s:
             in_flight: dict[str, int] = defaultdict(int)
             for sender, n in s.execute(
                 select(RelayTx.sender, func.count())

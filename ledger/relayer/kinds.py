@@ -30,6 +30,9 @@ class BatchKind:
     encode_item: Callable[[dict[str, Any], bytes], tuple[Any, ...]]  # (message, signature) → item
     recorded_topic: str  # topic0 of the event that proves an action was recorded; digest in topic1
     check_function: str | None = None  # a view `check(item) returns (bytes reason)`, if any
+    # An encoder for the whole argument list, for kinds whose layout is fixed: eth_abi's generic
+    # encoder was a fifth of the relayer's CPU at 700 actions/s. Tests check both agree.
+    fast_encode: Callable[[list[Action]], bytes] | None = None
 
     @cached_property
     def selector(self) -> bytes:
@@ -45,7 +48,12 @@ class BatchKind:
         return self.encode_item(json.loads(action.message), bytes.fromhex(action.signature[2:]))
 
     def encode_batch(self, actions: list[Action]) -> bytes:
-        return self.selector + encode([f"{self.item_type}[]"], [[self.item(a) for a in actions]])
+        if self.fast_encode is not None:
+            return self.selector + self.fast_encode(actions)
+        return self.selector + self.generic_encode(actions)
+
+    def generic_encode(self, actions: list[Action]) -> bytes:
+        return encode([f"{self.item_type}[]"], [[self.item(a) for a in actions]])
 
     def encode_check(self, action: Action) -> bytes | None:
         if self.check_selector is None:
@@ -76,6 +84,41 @@ def _plogging_item(m: dict[str, Any], signature: bytes) -> tuple[Any, ...]:
     return (session, signature)
 
 
+def _word(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+_PLOGGING_ITEM_SIZE = 9 * 32 + 32 + 32 + 96  # session words, bytes offset, bytes length, 65 bytes padded
+
+
+def _plogging_batch(actions: list[Action]) -> bytes:
+    """ABI of `((address,uint32,uint32,uint32,uint32,uint64,bytes32,uint64,uint64),bytes)[]`."""
+    n = len(actions)
+    head = [_word(0x20), _word(n)] + [_word(n * 32 + i * _PLOGGING_ITEM_SIZE) for i in range(n)]
+    body = []
+    for a in actions:
+        m = json.loads(a.message)
+        signature = bytes.fromhex(a.signature[2:])
+        if len(signature) != 65:  # the fixed layout assumes an ECDSA signature; others go generic
+            return PLOGGING.generic_encode(actions)
+        body.append(
+            bytes(12)
+            + bytes.fromhex(m["resident"][2:])
+            + b"".join(
+                _word(m[k])
+                for k in ("distanceMeters", "durationSeconds", "trashGrams", "areaCode", "startedAt")
+            )
+            + bytes.fromhex(m["evidenceHash"][2:])
+            + _word(m["nonce"])
+            + _word(m["deadline"])
+            + _word(10 * 32)
+            + _word(65)
+            + signature
+            + bytes(31)
+        )
+    return b"".join(head) + b"".join(body)
+
+
 PLOGGING = BatchKind(
     kind="plogging",
     contract="PloggingRegistry",
@@ -84,6 +127,7 @@ PLOGGING = BatchKind(
     encode_item=_plogging_item,
     recorded_topic=PLOGGING_RECORDED,
     check_function="check",
+    fast_encode=_plogging_batch,
 )
 
 KINDS: dict[str, BatchKind] = {k.kind: k for k in (PLOGGING,)}

@@ -11,6 +11,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from sqlalchemy import update
 from sqlmodel import Session, col
@@ -114,7 +115,7 @@ class Signer:
         current = TypedTransaction.from_bytes(HexBytes(tx.raw)).as_dict()
         fields: dict[str, Any] = {
             "nonce": tx.nonce,
-            "to": tx.sender if noop else current["to"],
+            "to": tx.sender if noop else to_checksum_address(current["to"]),
             "data": b"" if noop else bytes(current["data"]),
             "gas": NOOP_GAS if noop else int(current["gas"]),
             "maxFeePerGas": fees.max_fee,
