@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -53,4 +54,9 @@ def app() -> FastAPI:
 def api_only() -> FastAPI:
     """Factory for the worker processes of `esg-ledger serve` with ESG_API_WORKERS > 1: HTTP only,
     the relayer and indexer jobs run in the serving process itself."""
-    return create_app(run_jobs=False)
+    settings = get_settings()
+    if settings.api_worker_nice:
+        # Intake must not starve the relayer: an action accepted faster than it can be relayed
+        # only waits longer in the queue. A lower CPU priority for HTTP is backpressure by scheduling.
+        os.nice(settings.api_worker_nice)
+    return create_app(settings, run_jobs=False)

@@ -21,12 +21,11 @@ from sqlalchemy import Engine
 from .actions import VerifiedAction
 from .db import session_scope
 from .errors import RateLimitedError
-from .models import Action
-from .outbox import ResidentLimits, accept_actions
+from .outbox import Accepted, ResidentLimits, accept_actions
 
 log = logging.getLogger(__name__)
 
-Outcome = Action | RateLimitedError
+Outcome = Accepted | RateLimitedError
 
 
 @dataclass
@@ -92,7 +91,6 @@ class AcceptQueue:
                     results = accept_actions(
                         session=s, actions=[a for r in taken for a in r.actions], limits=self.limits
                     )
-                    s.expunge_all()
             except Exception as exc:  # every waiting request learns of it; clients retry
                 log.exception("storing %d accepted actions failed", sum(len(r.actions) for r in taken))
                 for r in taken:

@@ -6,6 +6,7 @@ deadlock on a lock upgrade; PostgreSQL uses row locks where the relayer allocate
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,10 +41,31 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
 
+    # SQLite's busy handler sleeps with back-off (up to 100 ms a try) while another connection
+    # writes, and wakes waiters in no order: under a steady stream of accept commits a relayer
+    # transaction could wait seconds. Writers of this process therefore queue on a lock here, first,
+    # and take SQLite's lock only when it is their turn; other processes still meet busy_timeout.
+    writer = threading.RLock()  # re-entrant: a nested transaction then meets SQLite busy_timeout as before
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        deferred = conn.get_execution_options().get("sqlite_deferred", False)
-        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("sqlite_deferred", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        writer.acquire()
+        conn.info["holds_writer"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop("holds_writer", False):
+            writer.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
     return engine
 

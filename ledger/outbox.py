@@ -31,10 +31,18 @@ def _insert(session: Session) -> Callable[[type[SQLModel]], Any]:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """What the API answers for an accepted action: its id (the digest) and where it stands."""
+
+    id: str
+    status: str
+
+
 def accept_action(
     *, session: Session, action: VerifiedAction, limits: ResidentLimits | None = None
-) -> Action:
-    """Stores the action as queued unless an action with the same digest exists; returns the stored one.
+) -> Accepted:
+    """Stores the action as queued unless an action with the same digest exists; returns where it stands.
 
     The caller commits before answering the client, so an accepted action is durable.
     """
@@ -46,14 +54,17 @@ def accept_action(
 
 def accept_actions(
     *, session: Session, actions: list[VerifiedAction], limits: ResidentLimits | None = None
-) -> list[Action | RateLimitedError]:
-    """Accepts many actions in one transaction; each is the stored action or why it was refused.
+) -> list[Accepted | RateLimitedError]:
+    """Accepts many actions in one transaction; for each, where it stands or why it was refused.
 
-    An action already stored (same digest) is returned as it is and never counts against a limit.
+    An action already stored (same digest) is answered as it stands and never counts against a limit.
     """
     now = time.time()
     ids = list(dict.fromkeys(a.id for a in actions))
-    existing = {a.id: a for a in session.exec(select(Action).where(col(Action.id).in_(ids))).all()}
+    existing = {
+        str(i): Accepted(str(i), str(st))
+        for i, st in session.execute(select(Action.id, Action.status).where(col(Action.id).in_(ids))).all()
+    }
     fresh = list({a.id: a for a in actions if a.id not in existing}.values())
     refused = _over_limits(session=session, actions=fresh, limits=limits, now=now) if limits else {}
     rows = [
@@ -75,21 +86,15 @@ def accept_actions(
         if a.id not in refused
     ]
     if rows:
+        # No conflict is possible (the digests were just looked up under the write lock) except
+        # from another process on PostgreSQL: "do nothing" keeps that race harmless.
         inserted = session.execute(
             _insert(session)(Action).on_conflict_do_nothing(index_elements=["id"]).returning(col(Action.id)),
             rows,
         )
         log_accepted(session, [str(r[0]) for r in inserted])
-        stored = {
-            a.id: a
-            for a in session.exec(select(Action).where(col(Action.id).in_([r["id"] for r in rows]))).all()
-        }
-    else:
-        stored = {}
-    out: list[Action | RateLimitedError] = []
-    for a in actions:
-        out.append(existing.get(a.id) or refused.get(a.id) or stored[a.id])
-    return out
+    queued = {a.id: Accepted(a.id, ActionStatus.QUEUED) for a in fresh if a.id not in refused}
+    return [existing.get(a.id) or refused.get(a.id) or queued[a.id] for a in actions]
 
 
 def _over_limits(

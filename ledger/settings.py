@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     resident_daily_cap: int = Field(default=50, ge=0)
 
     api_workers: int = Field(default=1, ge=1, le=32)
+    api_worker_nice: int = Field(default=5, ge=0, le=19)
     custody_master_key: SecretStr | None = None
     platform_tokens: list[SecretStr] = Field(default_factory=list)
 
