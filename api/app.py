@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from ledger.settings import Settings, get_settings
 
 from . import errors
-from .routes import actions, deployment, health, residents
+from .routes import actions, custody, deployment, health, residents
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (health, deployment, actions, residents):
+    for module in (health, deployment, actions, residents, custody):
         app.include_router(module.router)
     return app
 

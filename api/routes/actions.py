@@ -42,34 +42,40 @@ def _check_ended(message: dict[str, Any], now: int, field: str) -> None:
         )
 
 
-@router.post("/prepare", response_model=PrepareResponse)
-def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
-    """Builds the EIP-712 typed data a resident signs, with a fresh nonce and a deadline."""
-    spec = action_type(body.kind)
-    resident = parse_address(body.resident, field="resident")
-    payload = parse_payload(body.kind, body.payload)
+def build_typed_data(
+    services: ServicesDep, session: SessionDep, *, kind: str, resident: str, payload: Any
+) -> dict[str, Any]:
+    """The typed data `prepare` hands out: validated payload, a fresh nonce, a deadline."""
+    spec = action_type(kind)
+    address = parse_address(resident, field="resident")
+    fields = parse_payload(kind, payload)
     now = int(time.time())
-    _check_ended(payload, now, "payload.startedAt")
+    _check_ended(fields, now, "payload.startedAt")
     contract = services.deployment.address(spec.contract)
     window = services.rpc.call(
         "eth_call",
         [
-            {"to": contract, "data": "0x" + (_NONCE_WINDOW + bytes(12) + bytes.fromhex(resident[2:])).hex()},
+            {"to": contract, "data": "0x" + (_NONCE_WINDOW + bytes(12) + bytes.fromhex(address[2:])).hex()},
             "latest",
         ],
     )
     chain_next = decode(["uint64", "uint128"], bytes.fromhex(window[2:]))[0]
     nonce = allocate_resident_nonce(
-        session=session, contract=contract, resident=resident, chain_next=chain_next
+        session=session, contract=contract, resident=address, chain_next=chain_next
     )
     session.commit()
-    message = {
-        "resident": resident,
-        **payload,
-        "nonce": nonce,
-        "deadline": now + services.settings.action_ttl,
+    message = {"resident": address, **fields, "nonce": nonce, "deadline": now + services.settings.action_ttl}
+    return spec.typed_data(services.deployment.chain_id, contract, message)
+
+
+@router.post("/prepare", response_model=PrepareResponse)
+def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
+    """Builds the EIP-712 typed data a resident signs, with a fresh nonce and a deadline."""
+    return {
+        "typedData": build_typed_data(
+            services, session, kind=body.kind, resident=body.resident, payload=body.payload
+        )
     }
-    return {"typedData": spec.typed_data(services.deployment.chain_id, contract, message)}
 
 
 def _verify(services: ServicesDep, body: SubmitRequest, now: int, *, erc1271: bool) -> VerifiedAction:
