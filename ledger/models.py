@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -99,7 +99,9 @@ class RelayTx(SQLModel, table=True):
 
     __tablename__ = "relay_tx"
     __table_args__ = (
-        UniqueConstraint("tx_hash"),
+        # Not unique: after a chain rewind, or a transaction the node refused, the very same signed
+        # bytes may be stored again for the same nonce; (sender, nonce) in flight is what is unique.
+        Index("ix_relay_tx_tx_hash", "tx_hash"),
         Index("ix_relay_tx_status", "status"),
         Index("ix_relay_tx_block_number", "block_number"),
         Index(
@@ -139,7 +141,7 @@ class RelayAttempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     tx_id: int = Field(foreign_key="relay_tx.id", index=True)
-    tx_hash: str = Field(max_length=66, unique=True)
+    tx_hash: str = Field(max_length=66, index=True)
     max_fee: int = Field(sa_type=BigInteger)
     priority_fee: int = Field(sa_type=BigInteger)
     noop: bool = False

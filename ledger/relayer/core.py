@@ -266,10 +266,10 @@ class Relayer:
     def _unmined(self, tx: RelayTx, market: fee_math.Fees, base_fee: int, report: TickReport) -> None:
         now = time.time()
         expired = tx.valid_until is not None and now > tx.valid_until and tx.kind != "noop"
-        if tx.status == TxStatus.SIGNED:
-            self._send(tx, market, report)
-        elif expired and not self._current_is_noop(tx):
+        if expired and not self._current_is_noop(tx):
             self._replace(tx, market, report, noop=True)
+        elif tx.status == TxStatus.SIGNED:
+            self._send(tx, market, report)
         elif tx.max_fee < base_fee or now - (tx.sent_at or tx.created_at) > self.settings.tx_replace_after:
             # Priced below the next block's base fee it cannot be mined: no need to wait for the timeout.
             self._replace(tx, market, report, noop=self._current_is_noop(tx))
@@ -278,7 +278,9 @@ class Relayer:
 
     def _current_is_noop(self, tx: RelayTx) -> bool:
         with read_scope(self.engine) as s:
-            attempt = s.exec(select(RelayAttempt).where(RelayAttempt.tx_hash == tx.tx_hash)).first()
+            attempt = s.exec(
+                select(RelayAttempt).where(RelayAttempt.tx_id == tx.id, RelayAttempt.tx_hash == tx.tx_hash)
+            ).first()
         return attempt is not None and attempt.noop
 
     def _send(self, tx: RelayTx, market: fee_math.Fees, report: TickReport) -> Outcome:

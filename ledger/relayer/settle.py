@@ -93,7 +93,9 @@ def apply_receipt(
     if stored is None or stored.status not in IN_FLIGHT:
         return 0, 0, 0
     mined_hash = receipt["transactionHash"]
-    attempt = session.exec(select(RelayAttempt).where(RelayAttempt.tx_hash == mined_hash)).one()
+    attempt = session.exec(
+        select(RelayAttempt).where(RelayAttempt.tx_id == tx.id, RelayAttempt.tx_hash == mined_hash)
+    ).one()
     for a in session.exec(select(RelayAttempt).where(RelayAttempt.tx_id == tx.id)).all():
         a.status = AttemptStatus.MINED if a.id == attempt.id else AttemptStatus.REPLACED
         session.add(a)

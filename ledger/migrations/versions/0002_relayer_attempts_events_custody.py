@@ -14,6 +14,7 @@ branch_labels = None
 depends_on = None
 
 _IN_FLIGHT = sa.text("status IN ('signed', 'broadcast')")
+_NAMES = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 
 
 def upgrade() -> None:
@@ -54,15 +55,23 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(["tx_id"], ["relay_tx.id"]),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("tx_hash"),
     )
     with op.batch_alter_table("relay_attempt", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_relay_attempt_tx_id"), ["tx_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_relay_attempt_tx_hash"), ["tx_hash"], unique=False)
 
     with op.batch_alter_table("action", schema=None) as batch_op:
         batch_op.create_index("ix_action_resident_created", ["resident", "created_at"], unique=False)
 
+    # The same signed bytes may be stored again for a nonce (after a rewind, or a refusal), so the
+    # hash stops being unique; 0001 left that constraint unnamed, which each database names its way.
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_constraint("relay_tx_tx_hash_key", "relay_tx", type_="unique")
+    else:
+        with op.batch_alter_table("relay_tx", naming_convention=_NAMES) as batch_op:
+            batch_op.drop_constraint("uq_relay_tx_tx_hash", type_="unique")
     with op.batch_alter_table("relay_tx", schema=None) as batch_op:
+        batch_op.create_index("ix_relay_tx_tx_hash", ["tx_hash"], unique=False)
         batch_op.add_column(
             sa.Column("kind", sa.String(length=32), nullable=False, server_default="plogging")
         )
@@ -93,6 +102,8 @@ def downgrade() -> None:
             "uq_relay_tx_in_flight_nonce", sqlite_where=_IN_FLIGHT, postgresql_where=_IN_FLIGHT
         )
         batch_op.drop_index("ix_relay_tx_block_number")
+        batch_op.drop_index("ix_relay_tx_tx_hash")
+        batch_op.create_unique_constraint("uq_relay_tx_tx_hash", ["tx_hash"])
         batch_op.drop_column("sent_at")
         batch_op.drop_column("valid_until")
         batch_op.drop_column("broadcasts")
@@ -103,6 +114,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_action_resident_created")
 
     with op.batch_alter_table("relay_attempt", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_relay_attempt_tx_hash"))
         batch_op.drop_index(batch_op.f("ix_relay_attempt_tx_id"))
 
     op.drop_table("relay_attempt")
