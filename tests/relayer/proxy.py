@@ -21,7 +21,7 @@ import httpx
 
 @dataclass
 class Fault:
-    kind: str  # "error" | "timeout" | "hold" | "http500" | "forward-then-error"
+    kind: str  # "error" | "timeout" | "hold" | "forward-hold" | "http500" | "forward-then-error"
     message: str = ""
     code: int = -32000
     match: str | None = None  # only calls whose params contain this text (e.g. a raw transaction)
@@ -62,7 +62,6 @@ class Proxy:
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
-        self._client = httpx.Client(timeout=30)
 
     @property
     def url(self) -> str:
@@ -79,10 +78,9 @@ class Proxy:
         self._release.set()
         self._server.shutdown()
         self._server.server_close()
-        self._client.close()
 
     def _forward(self, body: Any) -> Any:
-        return self._client.post(self.upstream, json=body).json()
+        return httpx.post(self.upstream, json=body, timeout=30).json()  # one client per call: threads
 
     def _handle(self, body: Any) -> tuple[int, Any]:
         if isinstance(body, list):
@@ -121,11 +119,12 @@ class Proxy:
             reply = self._forward(body)
             time.sleep(self.timeout_seconds)  # the client has given up by now
             return 200, reply
-        if fault.kind == "hold":
+        if fault.kind in ("hold", "forward-hold"):
+            reply = self._forward(body) if fault.kind == "forward-hold" else None
             with self._lock:
                 self.held.append(body)
             self._release.wait()
-            return 200, _error(body, -32000, "released without forwarding")
+            return 200, reply or _error(body, -32000, "released without forwarding")
         raise AssertionError(f"unknown fault {fault.kind}")
 
 
