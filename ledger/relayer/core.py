@@ -27,7 +27,7 @@ from sqlmodel import col, select
 
 from ..db import read_scope, session_scope
 from ..deploy import Deployment
-from ..errors import ChainError, LedgerError, RpcError
+from ..errors import ChainError, DeploymentError, LedgerError, RpcError
 from ..models import IN_FLIGHT, Action, ActionStatus, RelayAttempt, RelayTx, TxStatus
 from ..revert import ErrorDecoder
 from ..rpc import Transport
@@ -114,12 +114,14 @@ class Relayer:
         self.alarms: dict[str, str] = {}
         self._watch = _Watch()
         self._balances_at = 0.0
+        self._checked_head, self._checked_at = 0, -1e9
 
     # -- the loop --------------------------------------------------------------------------------
 
     def tick(self) -> TickReport:
         report = TickReport()
         view = self.chain_view()
+        self.check_deployment(view)
         self.check_settled(view)
         self.settle(view, report)
         self.reconcile(view, report)
@@ -147,6 +149,30 @@ class Relayer:
             for i, key in enumerate(self.keys)
         }
         return ChainView(head=int(block["number"], 16), base_fee=next_base_fee(block), nonces=nonces)
+
+    def check_deployment(self, view: ChainView) -> None:
+        """Refuses to send anything to a chain that lacks our contracts (a node restarted empty, or
+        the wrong node): a call to an address without code succeeds and records nothing."""
+        now = time.monotonic()
+        if view.head >= self._checked_head and now - self._checked_at < 10:
+            return
+        targets = [
+            self.deployment.address(k.contract)
+            for k in KINDS.values()
+            if k.contract in self.deployment.contracts
+        ]
+        codes = self.rpc.batch([("eth_getCode", [t, "latest"]) for t in targets])
+        missing = [
+            t for t, c in zip(targets, codes, strict=True) if not isinstance(c, str) or c in ("0x", "0x0")
+        ]
+        if missing:
+            self.alarms["deployment"] = (
+                f"the node at block {view.head} has no code at {missing}; nothing is sent"
+            )
+            self._checked_at = -1e9
+            raise DeploymentError(self.alarms["deployment"])
+        self.alarms.pop("deployment", None)
+        self._checked_head, self._checked_at = view.head, now
 
     def _market(self, view: ChainView) -> fee_math.Fees:
         return fee_math.market(

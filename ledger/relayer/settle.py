@@ -56,11 +56,14 @@ def read_logs(receipt: dict[str, Any]) -> ReceiptLogs:
 
 def requeue(session: Session, *, tx_id: int | None, reason: str) -> int:
     """The tx's submitted actions go back to the queue (or fail after repeated tries)."""
-    rows = session.exec(
-        select(Action.id, Action.attempts).where(
-            Action.tx_id == tx_id, Action.status == ActionStatus.SUBMITTED
-        )
+    ids = session.exec(
+        select(Action.id).where(Action.tx_id == tx_id, Action.status == ActionStatus.SUBMITTED)
     ).all()
+    return _requeue_ids(session, ids=list(ids), tx_id=tx_id, reason=reason)
+
+
+def _requeue_ids(session: Session, *, ids: list[str], tx_id: int | None, reason: str) -> int:
+    rows = session.exec(select(Action.id, Action.attempts).where(col(Action.id).in_(ids))).all()
     again = [a for a, n in rows if n + 1 < MAX_ATTEMPTS]
     give_up = {
         a: f"gave up after {MAX_ATTEMPTS} transactions; last: {reason}"
@@ -117,6 +120,7 @@ def apply_receipt(
     logs = read_logs(receipt)
     records: dict[str, tuple[str, int, int]] = {}
     reasons: dict[str, str] = {}
+    silent: list[str] = []
     for action_id in session.exec(
         select(Action.id).where(Action.tx_id == tx.id, Action.status == ActionStatus.SUBMITTED)
     ).all():
@@ -124,12 +128,19 @@ def apply_receipt(
             records[action_id] = (mined_hash, stored.block_number, logs.recorded[action_id])
         elif action_id in earlier:
             records[action_id] = earlier[action_id]  # recorded before, by an earlier transaction
+        elif action_id in logs.failed:
+            reasons[action_id] = decoder.text(logs.failed[action_id])
         else:
-            reason = logs.failed.get(action_id)
-            reasons[action_id] = decoder.text(reason) if reason is not None else "no event for this action"
+            silent.append(action_id)
     confirm_each(session, records=records, tx_id=tx.id)
     fail_each(session, reasons=reasons, from_=ActionStatus.SUBMITTED, tx_id=tx.id)
-    return len(records), len(reasons), 0
+    requeued = 0
+    if silent:
+        # The contract always says recorded or failed. Silence means the call reached no contract
+        # (a node restarted empty, the wrong chain): no verdict on the actions, so they wait.
+        log.error("transaction %s has no event for %d actions: back to the queue", mined_hash, len(silent))
+        requeued = _requeue_ids(session, ids=silent, tx_id=tx.id, reason=f"no event in {mined_hash}")
+    return len(records), len(reasons), requeued
 
 
 def unsettle(session: Session, *, tx: RelayTx, why: str) -> None:
