@@ -16,7 +16,7 @@ from ledger.errors import ActionError, InvalidActionError, InvalidSignatureError
 from ledger.models import ActionPublic
 from ledger.outbox import allocate_resident_nonce, get_action, to_public
 
-from ..deps import ServicesDep, SessionDep
+from ..deps import ReadSessionDep, ServicesDep, SessionDep
 from ..errors import error_body
 from ..schemas import (
     BatchSubmitRequest,
@@ -132,7 +132,7 @@ async def submit_batch(body: BatchSubmitRequest, services: ServicesDep) -> dict[
 
 
 @router.get("/{action_id}", response_model=ActionPublic, responses={404: {}})
-def status(action_id: ActionId, session: SessionDep) -> ActionPublic | JSONResponse:
+def status(action_id: ActionId, session: ReadSessionDep) -> ActionPublic | JSONResponse:
     """Where an action stands: queued, submitted, confirmed (with its log) or failed (with the reason)."""
     action = get_action(session=session, action_id=action_id)
     if action is None:

@@ -67,6 +67,7 @@ def act(
     _, signature = sign_action(
         session=session, subject=body.subject, keys=keys, spec=action_type(body.kind), typed_data=typed
     )
+    session.rollback()  # end this request's transaction: the accept queue's writer needs the lock
     # The same checks as any submission: what was signed is exactly what this deployment prepared.
     now = int(typed["message"]["deadline"]) - services.settings.action_ttl
     action = _verify(services, SubmitRequest(typedData=typed, signature=signature), now, erc1271=False)

@@ -12,7 +12,7 @@ from sqlmodel import select
 from indexer.models import PloggingSession, TokenTransfer
 from ledger.models import Action
 
-from ..deps import ServicesDep, SessionDep
+from ..deps import ReadSessionDep, ServicesDep
 from ..schemas import ResidentResponse
 
 router = APIRouter(prefix="/v1/residents", tags=["residents"])
@@ -22,7 +22,7 @@ ACCEPTED = 2  # IPloggingRegistry.SessionStatus.Accepted
 
 
 @router.get("/{address}", response_model=ResidentResponse)
-def resident(address: AddressPath, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
+def resident(address: AddressPath, services: ServicesDep, session: ReadSessionDep) -> dict[str, Any]:
     """Balance and plogging totals from the mirror, and the resident's actions in the outbox."""
     who = to_checksum_address(address)
     chain_id = services.deployment.chain_id
