@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from ledger.settings import Settings, get_settings
 
 from . import errors
-from .routes import actions, deployment, health, indexer, pages, plogging, residents, stats
+from .routes import actions, custody, deployment, health, indexer, pages, plogging, residents, stats
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     )
     errors.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "pages" / "static"), name="static")
-    for module in (health, deployment, actions, residents, plogging, stats, indexer, pages):
+    for module in (health, deployment, actions, residents, custody, plogging, stats, indexer, pages):
         app.include_router(module.router)
     return app
 
@@ -51,3 +52,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
 def app() -> FastAPI:
     """Factory for `uvicorn --factory api.app:app`."""
     return create_app()
+
+
+def api_only() -> FastAPI:
+    """Factory for the worker processes of `esg-ledger serve` with ESG_API_WORKERS > 1: HTTP only,
+    the relayer and indexer jobs run in the serving process itself."""
+    settings = get_settings()
+    if settings.api_worker_nice:
+        # Intake must not starve the relayer: an action accepted faster than it can be relayed
+        # only waits longer in the queue. A lower CPU priority for HTTP is backpressure by scheduling.
+        os.nice(settings.api_worker_nice)
+    return create_app(settings, run_jobs=False)

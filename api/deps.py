@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from ledger.db import read_scope
+
 from .services import Services
 
 
@@ -21,5 +23,12 @@ def get_session(services: Annotated[Services, Depends(get_services)]) -> Iterato
         yield session
 
 
+def get_read_session(services: Annotated[Services, Depends(get_services)]) -> Iterator[Session]:
+    """For routes that only read: on SQLite a deferred transaction, which never waits for writers."""
+    with read_scope(services.engine) as session:
+        yield session
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from ledger.errors import ActionError, ChainError
+from ledger.errors import ActionError, ChainError, CustodyError
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -25,6 +25,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ActionError)
     async def _action_error(_: Request, exc: ActionError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=exc.status)
+
+    @app.exception_handler(CustodyError)
+    async def _custody_error(_: Request, exc: CustodyError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, str(exc)), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class PrepareRequest(BaseModel):
@@ -27,6 +27,16 @@ class SubmitRequest(BaseModel):
 class SubmitResponse(BaseModel):
     id: str = Field(description="The action's EIP-712 digest.")
     status: str
+
+
+class BatchSubmitRequest(BaseModel):
+    actions: list[SubmitRequest] = Field(min_length=1, max_length=1000)
+
+
+class BatchSubmitResponse(BaseModel):
+    results: list[dict[str, Any]] = Field(
+        description="In request order: {id, status} for each accepted action, {error} for each refused one."
+    )
 
 
 class ContractInfo(BaseModel):
@@ -100,3 +110,35 @@ class HealthResponse(BaseModel):
     indexed: int | None = None
     database: str
     problems: list[str] = Field(default_factory=list)
+    alarms: list[str] = Field(
+        default_factory=list,
+        description="Needs attention but still serving: low relayer balance, stuck fees.",
+    )
+
+
+class WalletRequest(BaseModel):
+    subject: str = Field(min_length=1, max_length=128, description="The platform's id for the resident.")
+
+
+class WalletResponse(BaseModel):
+    subject: str
+    address: str
+    exported: bool
+
+
+class CustodialActionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(min_length=1, max_length=128)
+    kind: str
+    payload: dict[str, Any]
+
+
+class ExportRequest(BaseModel):
+    password: SecretStr = Field(min_length=12, description="Encrypts the exported keystore; never stored.")
+
+
+class ExportResponse(BaseModel):
+    subject: str
+    address: str
+    keystore: dict[str, Any] = Field(description="Web3 Secret Storage (v3) JSON, importable by wallets.")

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from indexer.runner import Indexer
+from ledger.committer import AcceptQueue
 from ledger.db import make_engine, migrate
 from ledger.deploy import Deployment, ensure_deployment
 from ledger.errors import ChainError
+from ledger.outbox import ResidentLimits
 from ledger.relayer import Relayer
 from ledger.rpc import HttpRpc
 from ledger.settings import Settings
@@ -92,9 +95,25 @@ class Services:
         )
         self.scheduler.start()
 
+    @cached_property
+    def contract_addresses(self) -> dict[str, str]:
+        return {name: c.address for name, c in self.deployment.contracts.items()}
+
+    @cached_property
+    def limits(self) -> ResidentLimits:
+        return ResidentLimits(
+            per_minute=self.settings.resident_rate_per_minute, per_day=self.settings.resident_daily_cap
+        )
+
+    @cached_property
+    def accept_queue(self) -> AcceptQueue:
+        return AcceptQueue(self.engine, limits=self.limits)
+
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if "accept_queue" in self.__dict__:
+            self.accept_queue.close()
         self.rpc.close()
         self.engine.dispose()
 

@@ -89,7 +89,8 @@ class Indexer:
         return self.status.head or 0
 
     def cursor(self) -> tuple[int, str] | None:
-        with self.engine.connect() as conn:
+        # A deferred read: on SQLite it does not wait behind the API's and relayer's writes.
+        with self.engine.execution_options(sqlite_deferred=True).connect() as conn:
             return load_cursor(conn, self.chain_id)
 
     def ensure_derived(self) -> list[str]:

@@ -30,7 +30,8 @@ console = Console(stderr=True)
 def _logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances reached" is the point of max_instances=1.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 def _embedded_node(settings: Settings) -> AnvilNode:
@@ -71,15 +72,35 @@ def serve(
         console.print(f"anvil on {node.url}, state in {node.state_path}")
     # SIGTERM stops uvicorn the way Ctrl-C does, so the node below is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    jobs = None
     try:
-        uvicorn.run(
-            create_app(settings),
-            host=host or settings.api_host,
-            port=port or settings.api_port,
-            log_level="info",
-            access_log=False,
-        )
+        if settings.api_workers == 1:
+            uvicorn.run(
+                create_app(settings),
+                host=host or settings.api_host,
+                port=port or settings.api_port,
+                log_level="info",
+                access_log=False,
+            )
+        else:
+            # The relayer and indexer run once, here, beside uvicorn's supervisor; each worker process
+            # only serves HTTP. Every worker writes through the database (accepts are idempotent by
+            # digest, nonces are allocated under locks), so N workers are as safe as one.
+            from api.services import Services
+
+            jobs = Services.start(settings, run_jobs=True)
+            uvicorn.run(
+                "api.app:api_only",
+                factory=True,
+                workers=settings.api_workers,
+                host=host or settings.api_host,
+                port=port or settings.api_port,
+                log_level="info",
+                access_log=False,
+            )
     finally:
+        if jobs is not None:
+            jobs.stop()
         if node is not None:
             node.stop()
 
@@ -347,6 +368,39 @@ def bench_indexer(
         ponder=ponder,
         postgres=postgres,
         progress=console.print,
+    )
+    with open(json_path, "w") as fh:
+        json.dump(figures, fh, indent=2)
+    Console().print_json(data=figures)
+
+
+@bench_app.command("pipeline")
+def bench_pipeline(
+    json_path: Annotated[str, typer.Option("--json", help="Where to write the figures.")],
+    residents: Annotated[int, typer.Option(help="Residents, each signing --per-resident actions.")] = 2000,
+    per_resident: Annotated[int, typer.Option(help="Actions per resident (the daily cap is 10).")] = 10,
+    concurrency: Annotated[int, typer.Option(help="Client connections for the one-per-POST phase.")] = 32,
+    workers: Annotated[int, typer.Option(help="API worker processes (ESG_API_WORKERS).")] = 1,
+    relayers: Annotated[int, typer.Option(help="Relayer keys (ESG_RELAYER_COUNT).")] = 4,
+    max_in_flight: Annotated[int, typer.Option(help="Transactions in flight per key.")] = 4,
+    keep: Annotated[str | None, typer.Option(help="Keep the run's data (logs, database) here.")] = None,
+) -> None:
+    """End to end: signed actions over real HTTP → relayer → anvil (1 s blocks) → indexer → SQL mirror."""
+    import json
+    from pathlib import Path
+
+    from .bench.pipeline import pipeline
+
+    _logging("WARNING")
+    figures = pipeline(
+        residents=residents,
+        per_resident=per_resident,
+        concurrency=concurrency,
+        workers=workers,
+        relayers=relayers,
+        max_in_flight=max_in_flight,
+        keep=Path(keep) if keep else None,
+        log=lambda m: console.print(m),
     )
     with open(json_path, "w") as fh:
         json.dump(figures, fh, indent=2)

@@ -6,6 +6,7 @@ deadlock on a lock upgrade; PostgreSQL uses row locks where the relayer allocate
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,9 +43,31 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
+    # SQLite's busy handler sleeps with back-off (up to 100 ms a try) while another connection
+    # writes, and wakes waiters in no order: under a steady stream of accept commits a relayer
+    # transaction could wait seconds. Writers of this process therefore queue on a lock here, first,
+    # and take SQLite's lock only when it is their turn; other processes still meet busy_timeout.
+    writer = threading.RLock()  # re-entrant: a nested transaction then meets SQLite busy_timeout as before
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("sqlite_deferred", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        writer.acquire()
+        conn.info["holds_writer"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop("holds_writer", False):
+            writer.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
     return engine
 
@@ -62,6 +85,18 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(7347215)"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A read-only session. On SQLite its transaction is deferred: in WAL mode a reader never waits
+    for the writer's lock, so status reads and the relayer's scans do not queue behind commits."""
+    with Session(engine.execution_options(sqlite_deferred=True), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.expunge_all()  # what was read stays readable after the transaction ends
+            session.rollback()
 
 
 @contextmanager

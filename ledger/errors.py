@@ -11,8 +11,16 @@ LedgerError
 ├── ActionError                   a resident's action is refused (carries .code and .field)
 │   ├── InvalidActionError        a field is missing, malformed or out of range
 │   ├── InvalidSignatureError     the signature is not the resident's
-│   └── UnsupportedActionError    an action kind this ledger does not handle
-└── ContractRevertError           an on-chain custom error, decoded (name, args, raw data)
+│   ├── UnsupportedActionError    an action kind this ledger does not handle
+│   └── RateLimitedError          a resident's rate limit or daily cap (HTTP 429)
+├── ContractRevertError           an on-chain custom error, decoded (name, args, raw data)
+├── RelayerError                  the relayer refuses or cannot do something
+│   └── PolicyViolationError      a transaction outside the allow-list of targets and selectors
+└── CustodyError                  custodial wallets (carries .code and .status for the API)
+    ├── CustodyUnavailableError   no master key configured
+    ├── NotAuthenticatedError     the calling platform did not present a valid token
+    ├── WalletNotFoundError       no custodial wallet for this subject
+    └── WalletExportedError       the key was exported: the resident signs for themselves now
 """
 
 from __future__ import annotations
@@ -86,6 +94,11 @@ class UnsupportedActionError(ActionError):
     code = "unsupported_action"
 
 
+class RateLimitedError(ActionError):
+    code = "rate_limited"
+    status = 429
+
+
 class ContractRevertError(LedgerError):
     def __init__(self, name: str, args: dict[str, Any], data: bytes) -> None:
         self.name = name
@@ -93,3 +106,39 @@ class ContractRevertError(LedgerError):
         self.data = data
         rendered = ", ".join(f"{k}={v}" for k, v in args.items())
         super().__init__(f"{name}({rendered})")
+
+
+class RelayerError(LedgerError):
+    pass
+
+
+class PolicyViolationError(RelayerError):
+    def __init__(self, to: str, selector: str) -> None:
+        self.to = to
+        self.selector = selector
+        super().__init__(f"refusing to sign a call to {to} with selector {selector}: not on the allow-list")
+
+
+class CustodyError(LedgerError):
+    code = "custody_error"
+    status = 400
+
+
+class CustodyUnavailableError(CustodyError):
+    code = "custody_unavailable"
+    status = 503
+
+
+class NotAuthenticatedError(CustodyError):
+    code = "not_authenticated"
+    status = 401
+
+
+class WalletNotFoundError(CustodyError):
+    code = "wallet_not_found"
+    status = 404
+
+
+class WalletExportedError(CustodyError):
+    code = "wallet_exported"
+    status = 409

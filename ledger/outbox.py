@@ -4,48 +4,134 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import case, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from .actions import VerifiedAction
+from .errors import RateLimitedError
 from .models import Action, ActionPublic, ActionStatus, ResidentNonce
+from .relayer.state import log_accepted
+
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class ResidentLimits:
+    """Checked when an action is accepted, before any gas is spent on it. 0 switches a limit off."""
+
+    per_minute: int
+    per_day: int
 
 
 def _insert(session: Session) -> Callable[[type[SQLModel]], Any]:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def accept_action(*, session: Session, action: VerifiedAction) -> Action:
-    """Stores the action as queued unless an action with the same digest exists; returns the stored one.
+@dataclass(frozen=True)
+class Accepted:
+    """What the API answers for an accepted action: its id (the digest) and where it stands."""
+
+    id: str
+    status: str
+
+
+def accept_action(
+    *, session: Session, action: VerifiedAction, limits: ResidentLimits | None = None
+) -> Accepted:
+    """Stores the action as queued unless an action with the same digest exists; returns where it stands.
 
     The caller commits before answering the client, so an accepted action is durable.
     """
-    now = time.time()
-    stmt = (
-        _insert(session)(Action)
-        .values(
-            id=action.id,
-            kind=action.kind,
-            contract=action.contract,
-            resident=action.resident,
-            nonce=action.nonce,
-            deadline=action.deadline,
-            message=action.message_json(),
-            signature=action.signature,
-            status=ActionStatus.QUEUED,
-            attempts=0,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    session.execute(stmt)
-    stored = session.get(Action, action.id)
-    assert stored is not None
+    stored = accept_actions(session=session, actions=[action], limits=limits)[0]
+    if isinstance(stored, RateLimitedError):
+        raise stored
     return stored
+
+
+def accept_actions(
+    *, session: Session, actions: list[VerifiedAction], limits: ResidentLimits | None = None
+) -> list[Accepted | RateLimitedError]:
+    """Accepts many actions in one transaction; for each, where it stands or why it was refused.
+
+    An action already stored (same digest) is answered as it stands and never counts against a limit.
+    """
+    now = time.time()
+    ids = list(dict.fromkeys(a.id for a in actions))
+    existing = {
+        str(i): Accepted(str(i), str(st))
+        for i, st in session.execute(select(Action.id, Action.status).where(col(Action.id).in_(ids))).all()
+    }
+    fresh = list({a.id: a for a in actions if a.id not in existing}.values())
+    refused = _over_limits(session=session, actions=fresh, limits=limits, now=now) if limits else {}
+    rows = [
+        {
+            "id": a.id,
+            "kind": a.kind,
+            "contract": a.contract,
+            "resident": a.resident,
+            "nonce": a.nonce,
+            "deadline": a.deadline,
+            "message": a.message_json(),
+            "signature": a.signature,
+            "status": ActionStatus.QUEUED,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for a in fresh
+        if a.id not in refused
+    ]
+    if rows:
+        # No conflict is possible (the digests were just looked up under the write lock) except
+        # from another process on PostgreSQL: "do nothing" keeps that race harmless.
+        inserted = session.execute(
+            _insert(session)(Action).on_conflict_do_nothing(index_elements=["id"]).returning(col(Action.id)),
+            rows,
+        )
+        log_accepted(session, [str(r[0]) for r in inserted])
+    queued = {a.id: Accepted(a.id, ActionStatus.QUEUED) for a in fresh if a.id not in refused}
+    return [existing.get(a.id) or refused.get(a.id) or queued[a.id] for a in actions]
+
+
+def _over_limits(
+    *, session: Session, actions: list[VerifiedAction], limits: ResidentLimits, now: float
+) -> dict[str, RateLimitedError]:
+    if not actions or (limits.per_minute == 0 and limits.per_day == 0):
+        return {}
+    day_start = now - now % DAY
+    since = min(day_start, now - 60)
+    counts = {
+        str(resident): [int(minute or 0), int(today or 0)]
+        for resident, minute, today in session.execute(
+            select(
+                Action.resident,
+                func.sum(case((col(Action.created_at) >= now - 60, 1), else_=0)),
+                func.sum(case((col(Action.created_at) >= day_start, 1), else_=0)),
+            )
+            .where(col(Action.resident).in_({a.resident for a in actions}), col(Action.created_at) >= since)
+            .group_by(col(Action.resident))
+        ).all()
+    }
+    refused: dict[str, RateLimitedError] = {}
+    for a in actions:
+        minute, today = counts.setdefault(a.resident, [0, 0])
+        if limits.per_day and today >= limits.per_day:
+            refused[a.id] = RateLimitedError(
+                f"{a.resident} reached the daily cap of {limits.per_day} actions",
+                field="typedData.message.resident",
+            )
+        elif limits.per_minute and minute >= limits.per_minute:
+            refused[a.id] = RateLimitedError(
+                f"{a.resident} sent more than {limits.per_minute} actions in the last minute; retry later",
+                field="typedData.message.resident",
+            )
+        else:
+            counts[a.resident] = [minute + 1, today + 1]
+    return refused
 
 
 def get_action(*, session: Session, action_id: str) -> Action | None:

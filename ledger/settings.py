@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     max_fee_gwei: float = Field(default=500.0, gt=0)
     priority_fee_gwei: float = Field(default=1.0, ge=0)
     receipt_timeout: float = Field(default=60.0, gt=0)
+    tx_replace_after: float = Field(default=30.0, ge=0)
+    tx_valid_for: float = Field(default=900.0, ge=0)
+    relayer_min_balance_eth: float = Field(default=1.0, ge=0)
+    relayer_balance_interval: float = Field(default=60.0, gt=0)
+    relayer_allowlist: list[str] = Field(default_factory=list)
+    relayer_max_in_flight: int = Field(default=64, ge=1)
+
+    resident_rate_per_minute: int = Field(default=60, ge=0)
+    resident_daily_cap: int = Field(default=50, ge=0)
+
+    api_workers: int = Field(default=1, ge=1, le=32)
+    api_worker_nice: int = Field(default=5, ge=0, le=19)
+    custody_master_key: SecretStr | None = None
+    platform_tokens: list[SecretStr] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -81,6 +95,23 @@ class Settings(BaseSettings):
             )
         if self.database_url is None:
             raise ConfigurationError("ESG_ENV=production needs ESG_DATABASE_URL (PostgreSQL)")
+        if self.custody_master_key is not None and not self.platform_tokens:
+            raise ConfigurationError(
+                "ESG_CUSTODY_MASTER_KEY without ESG_PLATFORM_TOKENS: nobody could be trusted to "
+                "authenticate residents for server-side signing"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_master_key(self) -> Settings:
+        key = self.custody_master_key
+        if key is not None:
+            try:
+                raw = bytes.fromhex(key.get_secret_value().removeprefix("0x"))
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise ConfigurationError("ESG_CUSTODY_MASTER_KEY must be 32 bytes of hex (64 digits)")
         return self
 
     @property

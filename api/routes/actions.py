@@ -8,16 +8,25 @@ from typing import Annotated, Any
 from eth_abi.abi import decode
 from eth_hash.auto import keccak
 from fastapi import APIRouter, HTTPException, Path
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from ledger.actions import action_type, parse_address, parse_payload, verify_submission
-from ledger.errors import InvalidActionError
+from ledger.actions import VerifiedAction, action_type, parse_address, parse_payload, verify_submission
+from ledger.errors import ActionError, InvalidActionError, InvalidSignatureError
 from ledger.feedback import category_id, store_content
 from ledger.models import ActionPublic
-from ledger.outbox import accept_action, allocate_resident_nonce, get_action, to_public
+from ledger.outbox import allocate_resident_nonce, get_action, to_public
 
-from ..deps import ServicesDep, SessionDep
-from ..schemas import PrepareRequest, PrepareResponse, SubmitRequest, SubmitResponse
+from ..deps import ReadSessionDep, ServicesDep, SessionDep
+from ..errors import error_body
+from ..schemas import (
+    BatchSubmitRequest,
+    BatchSubmitResponse,
+    PrepareRequest,
+    PrepareResponse,
+    SubmitRequest,
+    SubmitResponse,
+)
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
@@ -34,68 +43,108 @@ def _check_ended(message: dict[str, Any], now: int, field: str) -> None:
         )
 
 
-@router.post("/prepare", response_model=PrepareResponse)
-def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
-    """Builds the EIP-712 typed data a resident signs, with a fresh nonce and a deadline."""
-    spec = action_type(body.kind)
-    resident = parse_address(body.resident, field="resident")
-    payload = parse_payload(body.kind, body.payload)
+def build_typed_data(
+    services: ServicesDep, session: SessionDep, *, kind: str, resident: str, payload: Any
+) -> dict[str, Any]:
+    """The typed data `prepare` hands out: validated payload, a fresh nonce, a deadline."""
+    spec = action_type(kind)
+    address = parse_address(resident, field="resident")
+    fields = parse_payload(kind, payload)
     now = int(time.time())
-    if body.kind == "feedback":
+    if kind == "feedback":
         fields = {
             "category": category_id(
-                session=session, chain_id=services.deployment.chain_id, name=payload["category"]
+                session=session, chain_id=services.deployment.chain_id, name=fields["category"]
             ),
-            "areaCode": payload["areaCode"],
+            "areaCode": fields["areaCode"],
             "contentHash": store_content(
-                session=session, resident=resident, category=payload["category"], content=payload["content"]
+                session=session, resident=address, category=fields["category"], content=fields["content"]
             ),
         }
     else:
-        _check_ended(payload, now, "payload.startedAt")
-        fields = payload
+        _check_ended(fields, now, "payload.startedAt")
     contract = services.deployment.address(spec.contract)
     window = services.rpc.call(
         "eth_call",
         [
-            {"to": contract, "data": "0x" + (_NONCE_WINDOW + bytes(12) + bytes.fromhex(resident[2:])).hex()},
+            {"to": contract, "data": "0x" + (_NONCE_WINDOW + bytes(12) + bytes.fromhex(address[2:])).hex()},
             "latest",
         ],
     )
     chain_next = decode(["uint64", "uint128"], bytes.fromhex(window[2:]))[0]
     nonce = allocate_resident_nonce(
-        session=session, contract=contract, resident=resident, chain_next=chain_next
+        session=session, contract=contract, resident=address, chain_next=chain_next
     )
     session.commit()
-    message = {
-        "resident": resident,
-        **fields,
-        "nonce": nonce,
-        "deadline": now + services.settings.action_ttl,
+    message = {"resident": address, **fields, "nonce": nonce, "deadline": now + services.settings.action_ttl}
+    return spec.typed_data(services.deployment.chain_id, contract, message)
+
+
+@router.post("/prepare", response_model=PrepareResponse)
+def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
+    """Builds the EIP-712 typed data a resident signs, with a fresh nonce and a deadline."""
+    return {
+        "typedData": build_typed_data(
+            services, session, kind=body.kind, resident=body.resident, payload=body.payload
+        )
     }
-    return {"typedData": spec.typed_data(services.deployment.chain_id, contract, message)}
 
 
-@router.post("", status_code=202, response_model=SubmitResponse)
-def submit(body: SubmitRequest, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
-    """Accepts a signed action into the durable outbox; the same action twice returns the same id."""
-    now = int(time.time())
+def _verify(services: ServicesDep, body: SubmitRequest, now: int, *, erc1271: bool) -> VerifiedAction:
     action = verify_submission(
         body.typedData,
         body.signature,
         chain_id=services.deployment.chain_id,
-        contracts={name: c.address for name, c in services.deployment.contracts.items()},
+        contracts=services.contract_addresses,
         now=now,
-        erc1271=services.erc1271_valid,
+        erc1271=services.erc1271_valid if erc1271 else None,
     )
     _check_ended(action.message, now, "typedData.message.startedAt")
-    stored = accept_action(session=session, action=action)
-    session.commit()
+    return action
+
+
+async def _verify_async(services: ServicesDep, body: SubmitRequest, now: int) -> VerifiedAction:
+    # ECDSA is checked on the event loop (~0.1 ms); only a signature that is not the resident's
+    # ECDSA one goes to a thread, where asking a smart-account resident (ERC-1271) may block on RPC.
+    try:
+        return _verify(services, body, now, erc1271=False)
+    except InvalidSignatureError:
+        return await run_in_threadpool(_verify, services, body, now, erc1271=True)
+
+
+@router.post("", status_code=202, response_model=SubmitResponse, responses={429: {}})
+async def submit(body: SubmitRequest, services: ServicesDep) -> dict[str, Any]:
+    """Accepts a signed action into the durable outbox; the same action twice returns the same id."""
+    action = await _verify_async(services, body, int(time.time()))
+    stored = (await services.accept_queue.accept_async([action]))[0]
+    if isinstance(stored, ActionError):
+        raise stored
     return {"id": stored.id, "status": stored.status}
 
 
+@router.post("/batch", status_code=202, response_model=BatchSubmitResponse)
+async def submit_batch(body: BatchSubmitRequest, services: ServicesDep) -> dict[str, Any]:
+    """Accepts up to 1,000 signed actions in one durable transaction; each gets its own id or error."""
+    now = int(time.time())
+    results: list[dict[str, Any]] = []
+    verified: list[tuple[int, VerifiedAction]] = []
+    for i, item in enumerate(body.actions):
+        try:
+            verified.append((i, await _verify_async(services, item, now)))
+            results.append({})
+        except ActionError as exc:
+            results.append(error_body(exc.code, exc.message, exc.field))
+    stored = await services.accept_queue.accept_async([a for _, a in verified]) if verified else []
+    for (i, _), outcome in zip(verified, stored, strict=True):
+        if isinstance(outcome, ActionError):
+            results[i] = error_body(outcome.code, outcome.message, outcome.field)
+        else:
+            results[i] = {"id": outcome.id, "status": outcome.status}
+    return {"results": results}
+
+
 @router.get("/{action_id}", response_model=ActionPublic, responses={404: {}})
-def status(action_id: ActionId, session: SessionDep) -> ActionPublic | JSONResponse:
+def status(action_id: ActionId, session: ReadSessionDep) -> ActionPublic | JSONResponse:
     """Where an action stands: queued, submitted, confirmed (with its log) or failed (with the reason)."""
     action = get_action(session=session, action_id=action_id)
     if action is None:

@@ -44,5 +44,6 @@ def healthz(services: ServicesDep) -> JSONResponse:
         indexed=cursor[0] if cursor else None,
         database=database,
         problems=problems + warnings,
+        alarms=sorted(services.relayer.alarms.values()),
     )
     return JSONResponse(body.model_dump(), status_code=503 if problems else 200)

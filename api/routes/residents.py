@@ -12,7 +12,7 @@ from sqlmodel import select
 from indexer.models import BALANCE
 from ledger.models import Action
 
-from ..deps import ServicesDep, SessionDep
+from ..deps import ReadSessionDep, ServicesDep
 from ..schemas import ResidentResponse
 from ._mirror import ACCEPTED, CURRENT_STATUS, SESSION, SESSIONS_WITH_REVIEW
 
@@ -22,7 +22,7 @@ AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="T
 
 
 @router.get("/{address}", response_model=ResidentResponse)
-def resident(address: AddressPath, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
+def resident(address: AddressPath, services: ServicesDep, session: ReadSessionDep) -> dict[str, Any]:
     """Balance and accepted plogging totals from the mirror, and the resident's actions in the outbox."""
     who = to_checksum_address(address)
     chain_id = services.deployment.chain_id

@@ -9,6 +9,7 @@ import httpx
 from eth_hash.auto import keccak
 
 from ..support import Resident, Server, wait_until
+from .test_plogging_e2e import wait_final
 
 OPINION = "산책로 쓰레기통을 늘려 주세요. Please add more bins along the river trail."
 
@@ -48,6 +49,18 @@ def test_feedback_is_prepared_with_its_hash_and_the_text_kept_off_chain(
     accepted = client.post("/v1/actions", json={"typedData": typed, "signature": resident.sign(typed)})
     assert accepted.status_code == 202, accepted.text
     assert accepted.json()["status"] == "queued"
+    action_id = accepted.json()["id"]
+    status = wait_final(client, action_id)
+    assert status["status"] == "confirmed", status
+
+    def mirrored() -> tuple[Any, ...] | None:
+        return db.execute(
+            "SELECT author, category, area_code, content_hash, status FROM feedback_item WHERE digest = ?",
+            (action_id,),
+        ).fetchone()
+
+    item = wait_until(mirrored, 15, "the mirror to hold the feedback item")
+    assert item == (resident.address, 1, 41117, message["contentHash"], 1)  # Submitted
 
 
 def test_unknown_category_and_blank_text_are_refused(server: Server) -> None:

@@ -1,0 +1,338 @@
+"""`esg-ledger bench pipeline`: signed plogging actions through the real HTTP API, relayer, anvil
+(1 s blocks, 30M gas) and indexer, timed from each POST to its row in the SQL mirror.
+
+Method (docs/benchmarks.md): a fresh anvil and a fresh SQLite database; the server runs as its own
+process (`esg-ledger serve`) exactly as in production. Residents' actions are signed beforehand
+(not timed). Phase 1 posts each action on its own (`accepted_per_s`, the end-to-end figures);
+phase 2 posts another set through `POST /v1/actions/batch` (`accepted_per_s_batched`). A reader
+polls the mirror every 20 ms and stamps each digest when it first appears. Lost and duplicated
+actions are counted against the chain's own logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from coincurve import PrivateKey
+from eth_hash.auto import keccak
+from eth_utils.address import to_checksum_address
+
+from indexer.decode import PLOGGING_RECORDED
+
+from ..deploy import Deployment, deploy
+from ..eip712 import PLOGGING
+from ..node import AnvilNode
+from ..rpc import HttpRpc
+from ..settings import PROJECT_ROOT, Settings
+from ._http import Connection
+
+
+@dataclass
+class Signed:
+    digest: str
+    body: bytes  # the JSON of one `POST /v1/actions` body
+    item: dict[str, Any]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sign_actions(*, deployment: Deployment, residents: int, per_resident: int, seed: int) -> list[Signed]:
+    """`residents` fresh keys, `per_resident` sessions each (nonces 0…), interleaved by nonce."""
+    contract = deployment.address("PloggingRegistry")
+    now = int(time.time())
+    keys = [PrivateKey(keccak(f"esg-bench-{seed}-{i}".encode())) for i in range(residents)]
+    addresses = [to_checksum_address(keccak(k.public_key.format(compressed=False)[1:])[-20:]) for k in keys]
+    out = []
+    for n in range(per_resident):
+        for key, address in zip(keys, addresses, strict=True):
+            message = {
+                "resident": address,
+                "distanceMeters": 3000 + n,
+                "durationSeconds": 1800,
+                "trashGrams": 850,
+                "areaCode": 41117,
+                "startedAt": now - 7200 + n * 60,
+                "evidenceHash": "0x" + keccak(f"{address}-{n}".encode()).hex(),
+                "nonce": n,
+                "deadline": now + 86_400,
+            }
+            digest = PLOGGING.digest(deployment.chain_id, contract, message)
+            sig = key.sign_recoverable(digest, hasher=None)
+            signature = "0x" + (sig[:64] + bytes([sig[64] + 27])).hex()
+            item = {
+                "typedData": PLOGGING.typed_data(deployment.chain_id, contract, message),
+                "signature": signature,
+            }
+            out.append(Signed("0x" + digest.hex(), json.dumps(item).encode(), item))
+    return out
+
+
+class MirrorWatcher(threading.Thread):
+    """Stamps each digest when it first appears in the mirror (SQLite, read-only, every 20 ms)."""
+
+    def __init__(self, db: Path) -> None:
+        super().__init__(daemon=True)
+        self.db = db
+        self.seen: dict[str, float] = {}
+        self.rows: Counter[str] = Counter()
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        last = 0
+        conn: sqlite3.Connection | None = None
+        while not self._halt.is_set():
+            try:
+                if conn is None:
+                    conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5)
+                rows = conn.execute(
+                    "SELECT id, digest FROM plogging_session WHERE id > ? ORDER BY id", (last,)
+                ).fetchall()
+            except sqlite3.Error:
+                rows = []
+            now = time.monotonic()
+            for row_id, digest in rows:
+                last = max(last, row_id)
+                self.rows[digest] += 1
+                self.seen.setdefault(digest, now)
+            self._halt.wait(0.02)
+        if conn is not None:
+            conn.close()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+async def _post_each(port: int, actions: list[Signed], concurrency: int) -> dict[str, float]:
+    sent: dict[str, float] = {}
+    queue = iter(actions)
+
+    async def worker() -> None:
+        conn = Connection("127.0.0.1", port)
+        try:
+            for a in queue:
+                for _ in range(20):  # a client retries the same signed action until it is accepted
+                    sent.setdefault(a.digest, time.monotonic())
+                    try:
+                        status, body = await conn.request("POST", "/v1/actions", a.body)
+                    except (ConnectionError, asyncio.IncompleteReadError):
+                        conn = Connection("127.0.0.1", port)
+                        continue
+                    if status == 202 and body["id"] == a.digest:
+                        break
+                    raise RuntimeError(f"POST /v1/actions answered {status}: {body}")
+        finally:
+            conn.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return sent
+
+
+async def _post_batches(port: int, actions: list[Signed], size: int, concurrency: int) -> dict[str, float]:
+    sent: dict[str, float] = {}
+    chunks = iter([actions[i : i + size] for i in range(0, len(actions), size)])
+
+    async def worker() -> None:
+        conn = Connection("127.0.0.1", port)
+        try:
+            for chunk in chunks:
+                body = json.dumps({"actions": [a.item for a in chunk]}).encode()
+                now = time.monotonic()
+                for a in chunk:
+                    sent[a.digest] = now
+                status, reply = await conn.request("POST", "/v1/actions/batch", body)
+                ids = [r.get("id") for r in reply["results"]] if status == 202 else []
+                if ids != [a.digest for a in chunk]:
+                    raise RuntimeError(f"POST /v1/actions/batch answered {status}: {str(reply)[:300]}")
+        finally:
+            conn.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return sent
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def _chain_counts(rpc: HttpRpc, deployment: Deployment) -> Counter[str]:
+    head = int(rpc.call("eth_blockNumber"), 16)
+    counts: Counter[str] = Counter()
+    for start in range(deployment.start_block, head + 1, 2000):
+        for entry in rpc.call(
+            "eth_getLogs",
+            [
+                {
+                    "address": deployment.address("PloggingRegistry"),
+                    "topics": [PLOGGING_RECORDED],
+                    "fromBlock": hex(start),
+                    "toBlock": hex(min(head, start + 1999)),
+                }
+            ],
+        ):
+            counts[entry["topics"][1]] += 1
+    return counts
+
+
+def pipeline(
+    *,
+    residents: int = 2000,
+    per_resident: int = 10,
+    concurrency: int = 32,
+    batch_size: int = 200,
+    workers: int = 1,
+    relayers: int = 4,
+    max_in_flight: int = 4,
+    timeout: float = 600.0,
+    keep: Path | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
+    work = keep or Path(tempfile.mkdtemp(prefix="esg-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    node = AnvilNode(port=_free_port(), block_time=1.0, log_path=work / "anvil.log")
+    node.start()
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        settings = Settings(env="test", rpc_url=node.url, data_dir=work, relayer_count=relayers)
+        deployment = deploy(settings)
+        env = {
+            **os.environ,
+            "ESG_ENV": "test",
+            "ESG_RPC_URL": node.url,
+            "ESG_DATA_DIR": str(work),
+            "ESG_API_PORT": str(port),
+            "ESG_API_WORKERS": str(workers),
+            "ESG_RESIDENT_RATE_PER_MINUTE": "0",
+            "ESG_RELAYER_COUNT": str(relayers),
+            "ESG_RELAYER_MAX_IN_FLIGHT": str(max_in_flight),
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ledger", "serve", "--no-embedded-node"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=open(work / "server.log", "ab"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start; see {work / 'server.log'}")
+            time.sleep(0.2)
+
+        log(f"signing {2 * residents * per_resident} actions")
+        single = sign_actions(deployment=deployment, residents=residents, per_resident=per_resident, seed=1)
+        batched = sign_actions(deployment=deployment, residents=residents, per_resident=per_resident, seed=2)
+        watcher = MirrorWatcher(work / "ledger.db")
+        watcher.start()
+
+        log(f"phase 1: {len(single)} actions, one per POST, {concurrency} connections")
+        t0 = time.monotonic()
+        sent = asyncio.run(_post_each(port, single, concurrency))
+        accept_s = time.monotonic() - t0
+        _wait_seen(watcher, [a.digest for a in single], timeout)
+        e2e = [(watcher.seen[d] - sent[d]) * 1000 for d in sent if d in watcher.seen]
+        last_seen = max((watcher.seen.get(a.digest, 0.0) for a in single), default=t0)
+        confirmed_s = last_seen - t0
+
+        log(f"phase 2: {len(batched)} actions, {batch_size} per POST /v1/actions/batch")
+        t1 = time.monotonic()
+        sent_b = asyncio.run(_post_batches(port, batched, batch_size, max(1, concurrency // 8)))
+        accept_b_s = time.monotonic() - t1
+        _wait_seen(watcher, [a.digest for a in batched], timeout)
+        e2e_b = [(watcher.seen[d] - sent_b[d]) * 1000 for d in sent_b if d in watcher.seen]
+        watcher.stop()
+
+        chain = _chain_counts(HttpRpc(node.url), deployment)
+        digests = [a.digest for a in single + batched]
+        lost = sum(1 for d in digests if chain[d] == 0 or d not in watcher.seen)
+        duplicated = sum(1 for d in digests if chain[d] > 1 or watcher.rows[d] > 1)
+        with sqlite3.connect(f"file:{work / 'ledger.db'}?mode=ro", uri=True) as db:
+            gas = db.execute(
+                "SELECT sum(gas_limit), sum(action_count), count(*) FROM relay_tx WHERE kind = 'plogging'"
+            ).fetchone()
+        used = _gas_used(HttpRpc(node.url), work / "ledger.db")
+        return {
+            "method": (
+                "real HTTP to `esg-ledger serve` (SQLite, "
+                f"{workers} worker{'s' if workers > 1 else ''}), anvil with 1 s blocks and 30M gas; "
+                "each action timed from its POST to its row in the SQL mirror; see docs/benchmarks.md"
+            ),
+            "actions": len(single),
+            "residents": residents,
+            "accepted_per_s": round(len(single) / accept_s, 1),
+            "accepted_per_s_batched": round(len(batched) / accept_b_s, 1),
+            "confirmed_per_s": round(len(single) / confirmed_s, 1),
+            "e2e_p50_ms": round(_percentile(e2e, 0.50)),
+            "e2e_p99_ms": round(_percentile(e2e, 0.99)),
+            "batched_e2e_p50_ms": round(_percentile(e2e_b, 0.50)),
+            "batched_e2e_p99_ms": round(_percentile(e2e_b, 0.99)),
+            "lost": lost,
+            "duplicated": duplicated,
+            "transactions": gas[2],
+            "gas_per_action": round(used / max(1, gas[1])) if used else None,
+            "confirmed_ceiling_per_s": round(30_000_000 / (used / max(1, gas[1]))) if used else None,
+            "signature_backend": "coincurve",
+            "concurrency": concurrency,
+            "relayer_keys": relayers,
+            "max_in_flight_per_key": max_in_flight,
+            "batch_size": batch_size,
+        }
+    finally:
+        if server is not None and server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        node.stop()
+
+
+def _wait_seen(watcher: MirrorWatcher, digests: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(d not in watcher.seen for d in digests[-200:] + digests[:200]):
+        time.sleep(0.05)
+    while time.monotonic() < deadline and sum(1 for d in digests if d in watcher.seen) < len(digests):
+        time.sleep(0.1)
+
+
+def _gas_used(rpc: HttpRpc, db: Path) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        hashes = [
+            h
+            for (h,) in conn.execute(
+                "SELECT tx_hash FROM relay_tx WHERE kind = 'plogging' AND status = 'mined'"
+            )
+        ]
+    total = 0
+    for start in range(0, len(hashes), 200):
+        for receipt in rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes[start : start + 200]]):
+            if isinstance(receipt, dict):
+                total += int(receipt["gasUsed"], 16)
+    return total

@@ -1,0 +1,68 @@
+"""The relayer keys' nonces, allocated in SQL so that any number of processes can sign safely.
+
+`allocate` runs inside the transaction that stores the signed transaction: it locks the key's row
+(`SELECT … FOR UPDATE` on PostgreSQL; SQLite transactions already begin IMMEDIATE, one writer at a
+time), so a nonce and the transaction that uses it commit together or not at all. A partial unique
+index allows at most one in-flight transaction per (key, nonce) as a last line of defence.
+
+A nonce counts as used once the node accepted a transaction for it or it is mined. So `reconcile`
+compares each key with the chain: a signed transaction the node never accepted and that is the
+key's last one gives its nonce back; a hole below in-flight nonces is filled with a no-op; and
+with nothing in flight the key starts exactly at the chain's pending nonce (the chain may have
+moved either way: reset, restarted from an older state, or another signer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from ..models import IN_FLIGHT, RelayerAccount, RelayTx
+
+
+@dataclass(frozen=True)
+class ChainNonces:
+    latest: int  # transactions mined
+    pending: int  # mined plus those in the node's pool
+
+
+def lock_account(*, session: Session, sender: str) -> RelayerAccount:
+    account = session.get(RelayerAccount, sender, with_for_update=True)
+    if account is None:
+        account = RelayerAccount(address=sender, next_nonce=0)
+        session.add(account)
+        session.flush()
+    return account
+
+
+def allocate(*, session: Session, sender: str) -> int:
+    account = lock_account(session=session, sender=sender)
+    nonce = account.next_nonce
+    account.next_nonce += 1
+    session.add(account)
+    return nonce
+
+
+def in_flight_nonces(*, session: Session, sender: str) -> list[int]:
+    rows = session.exec(
+        select(RelayTx.nonce).where(RelayTx.sender == sender, col(RelayTx.status).in_(IN_FLIGHT))
+    ).all()
+    return sorted(int(n) for n in rows)
+
+
+def reconcile(*, session: Session, sender: str, chain: ChainNonces) -> list[int]:
+    """Moves the key's next nonce to agree with the chain; returns the nonces that need a no-op.
+
+    Runs with the key's row locked, so no other process allocates meanwhile.
+    """
+    account = lock_account(session=session, sender=sender)
+    flying = [n for n in in_flight_nonces(session=session, sender=sender) if n >= chain.latest]
+    if not flying:
+        account.next_nonce = chain.pending
+        session.add(account)
+        return []
+    account.next_nonce = max(account.next_nonce, chain.latest, flying[-1] + 1)
+    session.add(account)
+    taken = set(flying)
+    return [n for n in range(chain.latest, flying[-1]) if n not in taken]

@@ -1,0 +1,188 @@
+"""Settling transactions by receipt, and un-settling them when the chain forgets a block.
+
+A receipt for any attempt of a nonce settles it:
+    batch attempt, status 1 ──▶ tx `mined`; each action confirmed (its recorded event) or failed
+                               (its ActionFailed reason; "nonce used" resolves to the earlier record)
+    batch attempt, status 0 ──▶ tx `reverted`; its actions back to the queue
+    no-op attempt           ──▶ tx `expired` (or `mined` for a gap filler); actions back to the queue
+Mined transactions stay watched to the finality depth: if the block that held one is no longer
+on the node's chain (a reorg, or a node restarted from an older state), the transaction is in
+flight again and its same bytes are re-sent; its actions go back to `submitted`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_hash.auto import keccak
+from sqlmodel import Session, col, select
+
+from indexer.decode import ACTION_FAILED
+
+from ..models import IN_FLIGHT, Action, ActionStatus, AttemptStatus, RelayAttempt, RelayTx, TxStatus
+from ..revert import ErrorDecoder
+from .kinds import RECORDED_TOPICS
+from .state import confirm_each, fail_each, move
+
+log = logging.getLogger(__name__)
+
+NONCE_USED = keccak(b"SignedActionsNonceUsed(address,uint64)")[:4]
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class ReceiptLogs:
+    recorded: dict[str, int]  # digest → log index
+    failed: dict[str, bytes]  # digest → ABI-encoded reason
+
+
+def read_logs(receipt: dict[str, Any]) -> ReceiptLogs:
+    out = ReceiptLogs({}, {})
+    for entry in receipt["logs"]:
+        topics = entry["topics"]
+        if not topics:
+            continue
+        if topics[0] in RECORDED_TOPICS:
+            out.recorded[topics[RECORDED_TOPICS[topics[0]]]] = int(entry["logIndex"], 16)
+        elif topics[0] == ACTION_FAILED:
+            data = bytes.fromhex(entry["data"][2:])
+            length = int.from_bytes(data[64:96], "big")
+            out.failed[topics[1]] = data[96 : 96 + length]
+    return out
+
+
+def requeue(session: Session, *, tx_id: int | None, reason: str) -> int:
+    """The tx's submitted actions go back to the queue (or fail after repeated tries)."""
+    ids = session.exec(
+        select(Action.id).where(Action.tx_id == tx_id, Action.status == ActionStatus.SUBMITTED)
+    ).all()
+    return _requeue_ids(session, ids=list(ids), tx_id=tx_id, reason=reason)
+
+
+def _requeue_ids(session: Session, *, ids: list[str], tx_id: int | None, reason: str) -> int:
+    rows = session.exec(select(Action.id, Action.attempts).where(col(Action.id).in_(ids))).all()
+    again = [a for a, n in rows if n + 1 < MAX_ATTEMPTS]
+    give_up = {
+        a: f"gave up after {MAX_ATTEMPTS} transactions; last: {reason}"
+        for a, n in rows
+        if n + 1 >= MAX_ATTEMPTS
+    }
+    fail_each(session, reasons=give_up, from_=ActionStatus.SUBMITTED, tx_id=tx_id)
+    move(
+        session,
+        ids=again,
+        from_=ActionStatus.SUBMITTED,
+        to=ActionStatus.QUEUED,
+        tx_id=tx_id,
+        reason=reason,
+        values={"tx_id": None, "tx_hash": None, "attempts": Action.attempts + 1},
+    )
+    return len(rows)
+
+
+def apply_receipt(
+    session: Session,
+    *,
+    tx: RelayTx,
+    receipt: dict[str, Any],
+    earlier: dict[str, tuple[str, int, int]],
+    decoder: ErrorDecoder,
+) -> tuple[int, int, int]:
+    """Settles `tx` by `receipt`; returns (confirmed, failed, requeued). `earlier`: digest → record."""
+    stored = session.get(RelayTx, tx.id, with_for_update=True)
+    if stored is None or stored.status not in IN_FLIGHT:
+        return 0, 0, 0
+    mined_hash = receipt["transactionHash"]
+    attempt = session.exec(
+        select(RelayAttempt).where(RelayAttempt.tx_id == tx.id, RelayAttempt.tx_hash == mined_hash)
+    ).one()
+    for a in session.exec(select(RelayAttempt).where(RelayAttempt.tx_id == tx.id)).all():
+        a.status = AttemptStatus.MINED if a.id == attempt.id else AttemptStatus.REPLACED
+        session.add(a)
+    stored.block_number = int(receipt["blockNumber"], 16)
+    stored.block_hash = receipt["blockHash"]
+    stored.tx_hash, stored.updated_at = mined_hash, time.time()
+    ok = int(receipt["status"], 16) == 1
+    if attempt.noop:
+        stored.status = TxStatus.EXPIRED if stored.kind != "noop" else TxStatus.MINED
+        session.add(stored)
+        return 0, 0, requeue(session, tx_id=tx.id, reason="expired: a no-op took its nonce")
+    if not ok:
+        stored.status = TxStatus.REVERTED
+        session.add(stored)
+        log.error("transaction %s reverted; its %d actions go back to the queue", mined_hash, tx.action_count)
+        return 0, 0, requeue(session, tx_id=tx.id, reason=f"transaction {mined_hash} reverted")
+    stored.status = TxStatus.MINED
+    session.add(stored)
+    logs = read_logs(receipt)
+    records: dict[str, tuple[str, int, int]] = {}
+    reasons: dict[str, str] = {}
+    silent: list[str] = []
+    for action_id in session.exec(
+        select(Action.id).where(Action.tx_id == tx.id, Action.status == ActionStatus.SUBMITTED)
+    ).all():
+        if action_id in logs.recorded:
+            records[action_id] = (mined_hash, stored.block_number, logs.recorded[action_id])
+        elif action_id in earlier:
+            records[action_id] = earlier[action_id]  # recorded before, by an earlier transaction
+        elif action_id in logs.failed:
+            reasons[action_id] = decoder.text(logs.failed[action_id])
+        else:
+            silent.append(action_id)
+    confirm_each(session, records=records, tx_id=tx.id)
+    fail_each(session, reasons=reasons, from_=ActionStatus.SUBMITTED, tx_id=tx.id)
+    requeued = 0
+    if silent:
+        # The contract always says recorded or failed. Silence means the call reached no contract
+        # (a node restarted empty, the wrong chain): no verdict on the actions, so they wait.
+        log.error("transaction %s has no event for %d actions: back to the queue", mined_hash, len(silent))
+        requeued = _requeue_ids(session, ids=silent, tx_id=tx.id, reason=f"no event in {mined_hash}")
+    return len(records), len(reasons), requeued
+
+
+def unsettle(session: Session, *, tx: RelayTx, why: str) -> None:
+    """A settled transaction's block left the chain: in flight again, same bytes, actions submitted."""
+    stored = session.get(RelayTx, tx.id, with_for_update=True)
+    if stored is None or stored.status in IN_FLIGHT:
+        return
+    if stored.status != TxStatus.MINED or stored.kind == "noop":
+        # Its actions were already re-queued; only its nonce matters now, and a gap filler takes it.
+        stored.status, stored.updated_at = TxStatus.DROPPED, time.time()
+        session.add(stored)
+        return
+    log.warning("transaction %s (nonce %d) is no longer on the chain: %s", stored.tx_hash, stored.nonce, why)
+    # `signed`: not known to be in the node's pool, so the next settle sends the same bytes again.
+    stored.status, stored.block_number, stored.block_hash = TxStatus.SIGNED, None, None
+    stored.sent_at = stored.updated_at = time.time()
+    session.add(stored)
+    for a in session.exec(select(RelayAttempt).where(RelayAttempt.tx_id == tx.id)).all():
+        a.status = AttemptStatus.SENT if a.tx_hash == stored.tx_hash else AttemptStatus.REPLACED
+        session.add(a)
+    ids = list(session.exec(select(Action.id).where(Action.tx_id == tx.id)).all())
+    for from_ in (ActionStatus.CONFIRMED, ActionStatus.FAILED):
+        move(
+            session,
+            ids=ids,
+            from_=from_,
+            to=ActionStatus.SUBMITTED,
+            tx_id=tx.id,
+            reason=why,
+            values={"block_number": None, "log_index": None, "error": None, "tx_hash": stored.tx_hash},
+        )
+
+
+def watched(session: Session, *, since_block: int) -> list[RelayTx]:
+    """Settled transactions recent enough that a reorg could still take them away."""
+    return list(
+        session.exec(
+            select(RelayTx)
+            .where(
+                col(RelayTx.block_number) >= since_block,
+                col(RelayTx.status).in_([TxStatus.MINED, TxStatus.REVERTED, TxStatus.EXPIRED]),
+            )
+            .order_by(col(RelayTx.block_number))
+        ).all()
+    )
