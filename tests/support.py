@@ -90,11 +90,11 @@ class Server:
         try:
             wait_until(healthy, timeout, "the server to report healthy", interval=0.2)
         except AssertionError as exc:
-            self.stop(signal.SIGKILL)  # never leave a half-started server behind
             try:
                 problems = httpx.get(self.url + "/healthz", timeout=2).text
             except httpx.HTTPError:
                 problems = "(no answer)"
+            self.stop(signal.SIGKILL)  # never leave a half-started server behind
             raise AssertionError(f"{exc}; /healthz: {problems}\n{self.log.read_text()[-3000:]}") from None
         return self
 
