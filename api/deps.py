@@ -13,7 +13,8 @@ from ledger.db import read_scope
 from .services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: a plain function dependency would be run in the thread pool, a hop per request.
     services: Services = request.app.state.services
     return services
 

@@ -7,6 +7,7 @@ signature is the resident's (ECDSA, or ERC-1271 for smart-account residents).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -158,6 +159,12 @@ class VerifiedAction:
 Erc1271Check = Callable[[str, bytes, bytes], bool]
 
 
+@functools.lru_cache(maxsize=64)
+def _expected(spec: ActionType, chain_id: int, address: str) -> dict[str, Any]:
+    """The types and domain this deployment prepares (read-only; cached, it is the same every time)."""
+    return spec.typed_data(chain_id, address, {})
+
+
 def verify_submission(
     typed_data: Any,
     signature: Any,
@@ -186,7 +193,7 @@ def verify_submission(
     address = contracts.get(spec.contract)
     if address is None:
         raise UnsupportedActionError(f"{spec.contract} is not deployed here", field="typedData.primaryType")
-    expected = spec.typed_data(chain_id, address, {})
+    expected = _expected(spec, chain_id, address)
     if typed_data["types"] != expected["types"]:
         raise InvalidActionError(f"must be exactly {json.dumps(expected['types'])}", field="typedData.types")
     domain = typed_data["domain"]

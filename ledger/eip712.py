@@ -7,6 +7,7 @@ contracts' own `digest()` and typehash getters. Recovery uses coincurve (libsecp
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -77,6 +78,8 @@ class ActionType:
             "verifyingContract": to_checksum_address(verifying_contract),
         }
 
+    # Cached: one per deployment, and four keccaks saved on every submission's digest.
+    @functools.lru_cache(maxsize=64)  # noqa: B019  (ActionTypes are a few module-level constants)
     def domain_separator(self, chain_id: int, verifying_contract: str) -> bytes:
         return keccak(
             DOMAIN_TYPEHASH

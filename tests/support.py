@@ -87,7 +87,15 @@ class Server:
             except httpx.HTTPError:
                 return False
 
-        wait_until(healthy, timeout, "the server to report healthy", interval=0.2)
+        try:
+            wait_until(healthy, timeout, "the server to report healthy", interval=0.2)
+        except AssertionError as exc:
+            try:
+                problems = httpx.get(self.url + "/healthz", timeout=2).text
+            except httpx.HTTPError:
+                problems = "(no answer)"
+            self.stop(signal.SIGKILL)  # never leave a half-started server behind
+            raise AssertionError(f"{exc}; /healthz: {problems}\n{self.log.read_text()[-3000:]}") from None
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

@@ -90,7 +90,7 @@ def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) ->
     }
 
 
-def _verify(services: ServicesDep, body: SubmitRequest, now: int, *, erc1271: bool) -> VerifiedAction:
+def verify_body(services: ServicesDep, body: SubmitRequest, now: int, *, erc1271: bool) -> VerifiedAction:
     action = verify_submission(
         body.typedData,
         body.signature,
@@ -103,19 +103,19 @@ def _verify(services: ServicesDep, body: SubmitRequest, now: int, *, erc1271: bo
     return action
 
 
-async def _verify_async(services: ServicesDep, body: SubmitRequest, now: int) -> VerifiedAction:
+async def verify_async(services: ServicesDep, body: SubmitRequest, now: int) -> VerifiedAction:
     # ECDSA is checked on the event loop (~0.1 ms); only a signature that is not the resident's
     # ECDSA one goes to a thread, where asking a smart-account resident (ERC-1271) may block on RPC.
     try:
-        return _verify(services, body, now, erc1271=False)
+        return verify_body(services, body, now, erc1271=False)
     except InvalidSignatureError:
-        return await run_in_threadpool(_verify, services, body, now, erc1271=True)
+        return await run_in_threadpool(verify_body, services, body, now, erc1271=True)
 
 
 @router.post("", status_code=202, response_model=SubmitResponse, responses={429: {}})
 async def submit(body: SubmitRequest, services: ServicesDep) -> dict[str, Any]:
     """Accepts a signed action into the durable outbox; the same action twice returns the same id."""
-    action = await _verify_async(services, body, int(time.time()))
+    action = await verify_async(services, body, int(time.time()))
     stored = (await services.accept_queue.accept_async([action]))[0]
     if isinstance(stored, ActionError):
         raise stored
@@ -130,7 +130,7 @@ async def submit_batch(body: BatchSubmitRequest, services: ServicesDep) -> dict[
     verified: list[tuple[int, VerifiedAction]] = []
     for i, item in enumerate(body.actions):
         try:
-            verified.append((i, await _verify_async(services, item, now)))
+            verified.append((i, await verify_async(services, item, now)))
             results.append({})
         except ActionError as exc:
             results.append(error_body(exc.code, exc.message, exc.field))

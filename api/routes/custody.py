@@ -26,7 +26,7 @@ from ..schemas import (
     WalletRequest,
     WalletResponse,
 )
-from .actions import _verify, build_typed_data
+from .actions import build_typed_data, verify_body
 
 router = APIRouter(prefix="/v1/custody", tags=["custody"])
 
@@ -70,7 +70,7 @@ def act(
     session.rollback()  # end this request's transaction: the accept queue's writer needs the lock
     # The same checks as any submission: what was signed is exactly what this deployment prepared.
     now = int(typed["message"]["deadline"]) - services.settings.action_ttl
-    action = _verify(services, SubmitRequest(typedData=typed, signature=signature), now, erc1271=False)
+    action = verify_body(services, SubmitRequest(typedData=typed, signature=signature), now, erc1271=False)
     stored = services.accept_queue.accept([action])[0]
     if isinstance(stored, ActionError):
         raise stored

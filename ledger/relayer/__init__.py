@@ -1,12 +1,14 @@
 """The relayer: batches residents' signed actions into transactions and pays the gas.
 
-Modules: `core` (the tick loop), `kinds` (per-kind batch encoding), `preflight` (simulation),
+Modules: `core` (the tick loop), `inflight` (settling, re-pricing, reorgs), `batching`,
+`base` (keys, node, sending), `kinds` (per-kind batch encoding), `preflight` (simulation),
 `signer` (sign and store before broadcast), `broadcast` (what a node's answer means), `settle`
 (receipts, reorgs), `nonces` (the SQL nonce allocator), `fees` (EIP-1559, bumps), `policy`
 (allow-list of targets), `state` (the action state machine).
 """
 
-from .core import Relayer, TickReport
+from .base import TickReport
+from .core import Relayer
 from .kinds import KINDS, BatchKind
 
 __all__ = ["KINDS", "BatchKind", "Relayer", "TickReport"]

@@ -79,8 +79,8 @@ def test_kill_9_at_each_step_loses_and_doubles_nothing(
                 30,
                 "every action to be broadcast",
             )
-        server.stop(signal.SIGKILL)
     finally:
+        server.stop(signal.SIGKILL)  # also when a wait above failed: never leave a server behind
         proxy.release()
         rpc.call("evm_setAutomine", [True])  # mines what is pending: the receipt appears while it is down
 

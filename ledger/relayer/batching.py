@@ -1,0 +1,175 @@
+"""Building and sending batches: lanes by resident, pre-flight, sign and store, then broadcast."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import defaultdict
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+
+from ..db import read_scope, session_scope
+from ..errors import RpcError
+from ..models import IN_FLIGHT, Action, ActionStatus, RelayTx
+from .base import ChainView, RelayerBase, TickReport
+from .kinds import KINDS, BatchKind
+from .nonces import allocate
+from .settle import NONCE_USED
+from .state import fail_each, move
+
+log = logging.getLogger(__name__)
+
+
+TX_GAS_CAP = 16_000_000  # below the EIP-7825 per-transaction cap of 16,777,216
+DEADLINE_MARGIN = 5  # seconds: an action this close to its deadline would not be mined in time
+
+
+def lane(resident: str, lanes: int) -> int:
+    """A resident's actions always go through the same key, so they are mined in nonce order."""
+    return int.from_bytes(hashlib.blake2b(resident.lower().encode(), digest_size=4).digest(), "big") % lanes
+
+
+class Batching(RelayerBase):
+    def flush(self, view: ChainView, report: TickReport) -> bool:
+        """Sends what is due (a full lane, or one whose oldest action waited); True if it sent any."""
+        sent = False
+        for kind in KINDS.values():
+            if kind.contract in self.deployment.contracts:
+                sent = self._flush_kind(kind, view, report) or sent
+        return sent
+
+    def _flush_kind(self, kind: BatchKind, view: ChainView, report: TickReport) -> bool:
+        now = time.time()
+        size = self.settings.batch_max_size
+        with read_scope(self.engine) as s:
+            in_flight: dict[str, int] = defaultdict(int)
+            for sender, n in s.execute(
+                select(RelayTx.sender, func.count())
+                .where(col(RelayTx.status).in_(IN_FLIGHT))
+                .group_by(col(RelayTx.sender))
+            ).all():
+                in_flight[sender] = n
+            queued = list(
+                s.exec(
+                    select(Action)
+                    .where(Action.status == ActionStatus.QUEUED, Action.kind == kind.kind)
+                    .order_by(col(Action.created_at))
+                    .limit(size * len(self.keys))
+                ).all()
+            )
+        if not queued:
+            return False
+        late = {
+            a.id: "deadline passed before the action could be sent"
+            for a in queued
+            if a.deadline <= now + DEADLINE_MARGIN
+        }
+        if late:
+            with session_scope(self.engine) as s:
+                fail_each(s, reasons=late, from_=ActionStatus.QUEUED, tx_id=None)
+            report.failed += len(late)
+        lanes: dict[int, list[Action]] = defaultdict(list)
+        for a in queued:
+            if a.id not in late:
+                lanes[lane(a.resident, len(self.keys))].append(a)
+        sent = False
+        for i, actions in sorted(lanes.items()):
+            key = self.keys[i]
+            due = len(actions) >= size or actions[0].created_at <= now - self.settings.batch_max_age
+            if due and in_flight[key] < self.settings.relayer_max_in_flight:
+                batch = sorted(actions[:size], key=lambda a: (a.resident, a.nonce))
+                sent = self._send_batch(kind, key, batch, view, report) or sent
+        return sent
+
+    def _send_batch(
+        self, kind: BatchKind, sender: str, batch: list[Action], view: ChainView, report: TickReport
+    ) -> bool:
+        target = self.deployment.address(kind.contract)
+        try:
+            verdict = self.preflight.run(kind=kind, sender=sender, to=target, actions=batch)
+        except RpcError as exc:
+            self._batch_refused(batch, exc, report)
+            return False
+        if verdict.failed:
+            batch = self._drop_failing(batch, verdict.failed, report)
+            if not batch:
+                return True
+        if verdict.gas_used is not None:
+            # Room for the 63/64 rule in the token call and for state that changed since the
+            # simulation; blocks are packed by gas limit, so more room means fewer actions a block.
+            gas = min(verdict.gas_used * 11 // 10 + 50_000, TX_GAS_CAP)
+        else:
+            gas = min((verdict.gas_estimate or TX_GAS_CAP) * 6 // 5 + 20_000, TX_GAS_CAP)
+        fees = self._market(view)
+        data = kind.encode_batch(batch)
+        with session_scope(self.engine) as s:
+            nonce = allocate(session=s, sender=sender)
+            tx = self.signer.new(
+                s,
+                sender=sender,
+                nonce=nonce,
+                kind=kind.kind,
+                to=target,
+                data=data,
+                gas=gas,
+                fees=fees,
+                action_count=len(batch),
+                valid_for=self.settings.tx_valid_for,
+            )
+            moved = move(
+                s,
+                ids=[a.id for a in batch],
+                from_=ActionStatus.QUEUED,
+                to=ActionStatus.SUBMITTED,
+                tx_id=tx.id,
+                values={"tx_id": tx.id, "tx_hash": tx.tx_hash},
+            )
+            if len(moved) != len(batch):  # another process took some of them: build again next time
+                s.rollback()
+                return True
+        report.submitted += len(batch)
+        self._send(tx, self._market(view), report)
+        return True
+
+    def _drop_failing(
+        self, batch: list[Action], failed: dict[str, bytes | None], report: TickReport
+    ) -> list[Action]:
+        records: dict[str, tuple[str, int, int]] = {}
+        reasons: dict[str, str] = {}
+        for digest, reason in failed.items():
+            if reason is None:
+                continue  # fails only beside others in this batch: it waits for the next one
+            if reason[:4] == NONCE_USED and (record := self._find_record(digest)) is not None:
+                records[digest] = record
+            else:
+                reasons[digest] = self.decoder.text(reason)
+        with session_scope(self.engine) as s:
+            for digest, (tx_hash, block, log_index) in records.items():
+                move(
+                    s,
+                    ids=[digest],
+                    from_=ActionStatus.QUEUED,
+                    to=ActionStatus.CONFIRMED,
+                    reason="recorded earlier, found by its digest",
+                    values={"tx_hash": tx_hash, "block_number": block, "log_index": log_index, "error": None},
+                )
+            fail_each(s, reasons=reasons, from_=ActionStatus.QUEUED, tx_id=None)
+        report.confirmed += len(records)
+        report.failed += len(reasons)
+        return [a for a in batch if a.id not in failed]
+
+    def _batch_refused(self, batch: list[Action], exc: RpcError, report: TickReport) -> None:
+        data = exc.data if isinstance(exc.data, str) and exc.data.startswith("0x") else None
+        reason = self.decoder.text(bytes.fromhex(data[2:])) if data else exc.rpc_message
+        log.error("the node refuses a batch of %d: %s", len(batch), reason)
+        with session_scope(self.engine) as s:
+            s.execute(
+                update(Action)
+                .where(col(Action.id).in_([a.id for a in batch]))
+                .values(attempts=Action.attempts + 1, updated_at=time.time())
+            )
+            gave_up = {a.id: f"batch refused by the node: {reason}" for a in batch if a.attempts + 1 >= 5}
+            fail_each(s, reasons=gave_up, from_=ActionStatus.QUEUED, tx_id=None)
+            report.failed += len(gave_up)

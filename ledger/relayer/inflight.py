@@ -1,0 +1,141 @@
+"""Transactions in flight: settled by receipt, re-sent, re-priced, replaced, expired or dropped;
+settled ones watched until final, and put back in flight when their block leaves the chain."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+from sqlmodel import col, select
+
+from ..db import read_scope, session_scope
+from ..errors import LedgerError
+from ..models import IN_FLIGHT, RelayAttempt, RelayTx, TxStatus
+from . import fees as fee_math
+from .base import ChainView, RelayerBase, TickReport, _Watch
+from .settle import NONCE_USED, apply_receipt, read_logs, requeue, unsettle, watched
+
+log = logging.getLogger(__name__)
+
+
+class InFlight(RelayerBase):
+    def check_settled(self, view: ChainView) -> None:
+        """Un-settles transactions whose block is no longer on the node's chain."""
+        since = max(0, min(view.head, self._watch.head) - self.settings.finality_depth)
+        with read_scope(self.engine) as s:
+            recent = watched(s, since_block=since)
+        if not recent:
+            self._watch.head = view.head
+            return
+        top = recent[-1]
+        if view.head == self._watch.head and self._watch.checked.get(top.block_number or 0) == top.block_hash:
+            return
+        assert top.block_number is not None
+        if top.block_number <= view.head:
+            # Blocks chain by hash: if the newest one we rely on is intact, so is everything below it.
+            header = self.rpc.call("eth_getBlockByNumber", [hex(top.block_number), False])
+            if header is not None and header["hash"] == top.block_hash:
+                self._watch = _Watch(view.head, {top.block_number: top.block_hash or ""})
+                return
+        receipts = self.rpc.batch([("eth_getTransactionReceipt", [t.tx_hash]) for t in recent])
+        for tx, receipt in zip(recent, receipts, strict=True):
+            if isinstance(receipt, Exception):
+                raise receipt
+            if receipt is None or receipt["blockHash"] != tx.block_hash:
+                where = "lost" if receipt is None else f"moved to block {int(receipt['blockNumber'], 16)}"
+                with session_scope(self.engine) as s:
+                    unsettle(s, tx=tx, why=f"block {tx.block_number} left the chain; transaction {where}")
+        self._watch = _Watch(view.head)
+
+    def settle(self, view: ChainView, report: TickReport) -> None:
+        with read_scope(self.engine) as s:
+            pending = list(
+                s.exec(
+                    select(RelayTx).where(col(RelayTx.status).in_(IN_FLIGHT)).order_by(col(RelayTx.nonce))
+                ).all()
+            )
+            hashes: dict[int, list[str]] = defaultdict(list)
+            if pending:
+                for tx_id, tx_hash in s.exec(
+                    select(RelayAttempt.tx_id, RelayAttempt.tx_hash).where(
+                        col(RelayAttempt.tx_id).in_([t.id for t in pending])
+                    )
+                ).all():
+                    hashes[tx_id].append(tx_hash)
+        if not pending:
+            return
+        calls = [(t, h) for t in pending for h in hashes[t.id or 0]]
+        replies = self.rpc.batch([("eth_getTransactionReceipt", [h]) for _, h in calls])
+        found: dict[int, dict[str, Any]] = {}
+        for (tx, _), reply in zip(calls, replies, strict=True):
+            if isinstance(reply, Exception):
+                raise reply
+            if reply is not None:
+                found[tx.id or 0] = reply
+        # A node may drop a pooled transaction (anvil does once the base fee passes its fee cap;
+        # geth evicts under pressure): those are sent again now rather than after a timeout.
+        unmined = [t for t in pending if t.status == TxStatus.BROADCAST and (t.id or 0) not in found]
+        known = self.rpc.batch([("eth_getTransactionByHash", [t.tx_hash]) for t in unmined])
+        forgotten = {t.id for t, k in zip(unmined, known, strict=True) if k is None}
+        market = self._market(view)
+        for tx in pending:
+            receipt = found.get(tx.id or 0)
+            if tx.id in forgotten:
+                log.info(
+                    "the node forgot %s (nonce %d of %s): sending it again", tx.tx_hash, tx.nonce, tx.sender
+                )
+                tx.status = TxStatus.SIGNED
+            try:
+                if receipt is not None:
+                    if int(receipt["blockNumber"], 16) <= view.head - self.settings.confirmations + 1:
+                        self._apply(tx, receipt, report)
+                elif tx.sender in view.nonces and view.nonces[tx.sender].latest > tx.nonce:
+                    self._dropped(tx, report)
+                else:
+                    self._unmined(tx, market, view.base_fee, report)
+            except LedgerError:
+                # One transaction's trouble must not stall the others, nor new batches.
+                log.exception("settling %s (nonce %d of %s)", tx.tx_hash, tx.nonce, tx.sender)
+
+    def _apply(self, tx: RelayTx, receipt: dict[str, Any], report: TickReport) -> None:
+        earlier: dict[str, tuple[str, int, int]] = {}
+        ok = int(receipt["status"], 16) == 1
+        for digest, reason in (self._failed_logs(receipt) if ok else {}).items():
+            if reason[:4] == NONCE_USED and (record := self._find_record(digest)) is not None:
+                earlier[digest] = record
+        with session_scope(self.engine) as s:
+            confirmed, failed, requeued = apply_receipt(
+                s, tx=tx, receipt=receipt, earlier=earlier, decoder=self.decoder
+            )
+        report.confirmed += confirmed
+        report.failed += failed
+        report.requeued += requeued
+
+    @staticmethod
+    def _failed_logs(receipt: dict[str, Any]) -> dict[str, bytes]:
+        return read_logs(receipt).failed
+
+    def _dropped(self, tx: RelayTx, report: TickReport) -> None:
+        with session_scope(self.engine) as s:
+            stored = s.get(RelayTx, tx.id, with_for_update=True)
+            if stored is None or stored.status not in IN_FLIGHT:
+                return
+            log.warning("nonce %d of %s was used by a transaction we did not send", tx.nonce, tx.sender)
+            stored.status, stored.updated_at = TxStatus.DROPPED, time.time()
+            s.add(stored)
+            report.requeued += requeue(s, tx_id=tx.id, reason=f"nonce {tx.nonce} used by another transaction")
+
+    def _unmined(self, tx: RelayTx, market: fee_math.Fees, base_fee: int, report: TickReport) -> None:
+        now = time.time()
+        expired = tx.valid_until is not None and now > tx.valid_until and tx.kind != "noop"
+        if expired and not self._current_is_noop(tx):
+            self._replace(tx, market, report, noop=True)
+        elif tx.status == TxStatus.SIGNED:
+            self._send(tx, market, report)
+        elif tx.max_fee < base_fee or now - (tx.sent_at or tx.created_at) > self.settings.tx_replace_after:
+            # Priced below the next block's base fee it cannot be mined: no need to wait for the timeout.
+            self._replace(tx, market, report, noop=self._current_is_noop(tx))
+        elif now - tx.updated_at > self.settings.receipt_timeout:
+            self._send(tx, market, report)  # the node may have lost it (restart): same bytes again
