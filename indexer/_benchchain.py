@@ -81,9 +81,14 @@ class SessionFactory:
         tx_hash = self.rpc.call(
             "eth_sendRawTransaction", [self._tx(self.admin, self.registry, data, 200_000)]
         )
-        receipt = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
+        deadline = time.monotonic() + 30
+        receipt = None
+        while receipt is None and time.monotonic() < deadline:  # automine is quick, not synchronous
+            receipt = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
+            if receipt is None:
+                time.sleep(0.05)
         if receipt is None or receipt["status"] != "0x1":
-            raise RuntimeError("setBounds failed")
+            raise RuntimeError(f"setBounds failed: {receipt}")
 
     def batch(self, now: int) -> bytes:
         """recordBatch calldata for the next 100 residents (round-robin), one session each."""
