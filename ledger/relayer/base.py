@@ -111,7 +111,9 @@ class RelayerBase:
             ).first()
         return attempt is not None and attempt.noop
 
-    def _send(self, tx: RelayTx, market: fee_math.Fees, report: TickReport) -> Outcome:
+    def _send(
+        self, tx: RelayTx, market: fee_math.Fees, report: TickReport, *, reprice: bool = True
+    ) -> Outcome:
         try:
             self.rpc.call("eth_sendRawTransaction", [tx.raw])
             outcome = Outcome.ACCEPTED
@@ -137,7 +139,7 @@ class RelayerBase:
                 .where(col(RelayTx.id) == tx.id, col(RelayTx.status).in_(IN_FLIGHT))
                 .values(**values)
             )
-        if outcome is Outcome.UNDERPRICED and tx.status == TxStatus.SIGNED:
+        if outcome is Outcome.UNDERPRICED and tx.status == TxStatus.SIGNED and reprice:
             # Below the base fee now (the node would not even pool it): re-price at once.
             self._replace(tx, market, report, noop=self._current_is_noop(tx))
         elif outcome is Outcome.REJECTED and tx.broadcasts + 1 >= GIVE_UP_BROADCASTS:
@@ -170,7 +172,7 @@ class RelayerBase:
             new_fees.max_fee,
         )
         report.replaced += 1
-        self._send(replaced, market, report)
+        self._send(replaced, market, report, reprice=False)  # still too low: the next tick raises it again
 
     def _abandon(self, tx: RelayTx, report: TickReport) -> None:
         """The node will never take this transaction: give its nonce back, or fill it with a no-op."""

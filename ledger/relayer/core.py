@@ -19,14 +19,14 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from ..db import session_scope
+from ..db import read_scope, session_scope
 from ..errors import DeploymentError
 from ..models import RelayTx
 from .base import ChainView, TickReport, next_base_fee
 from .batching import Batching
 from .inflight import InFlight
 from .kinds import KINDS
-from .nonces import ChainNonces, reconcile
+from .nonces import ChainNonces, needs_reconcile, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,9 @@ class Relayer(InFlight, Batching):
     def reconcile(self, view: ChainView, report: TickReport) -> None:
         market = self._market(view)
         for key in self.keys:
+            with read_scope(self.engine) as s:
+                if not needs_reconcile(session=s, sender=key, chain=view.nonces[key]):
+                    continue
             sent: list[RelayTx] = []
             try:
                 with session_scope(self.engine) as s:

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 class InFlight(RelayerBase):
     def check_settled(self, view: ChainView) -> None:
         """Un-settles transactions whose block is no longer on the node's chain."""
-        since = max(0, min(view.head, self._watch.head) - self.settings.finality_depth)
+        # Blocks above the head are watched too (`>= since`): that is how lost blocks show.
+        since = max(0, view.head - self.settings.finality_depth)
         with read_scope(self.engine) as s:
             recent = watched(s, since_block=since)
         if not recent:

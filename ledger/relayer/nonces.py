@@ -51,18 +51,31 @@ def in_flight_nonces(*, session: Session, sender: str) -> list[int]:
     return sorted(int(n) for n in rows)
 
 
+def _plan(next_nonce: int | None, in_flight: list[int], chain: ChainNonces) -> tuple[int, list[int]]:
+    """The key's next nonce and the gaps to fill, given what is in flight and the chain."""
+    flying = [n for n in in_flight if n >= chain.latest]
+    if not flying:
+        return chain.pending, []
+    taken = set(flying)
+    target = max(next_nonce or 0, chain.latest, flying[-1] + 1)
+    return target, [n for n in range(chain.latest, flying[-1]) if n not in taken]
+
+
+def needs_reconcile(*, session: Session, sender: str, chain: ChainNonces) -> bool:
+    """A cheap read first: most ticks find the key in agreement and need no write at all."""
+    account = session.get(RelayerAccount, sender)
+    in_flight = in_flight_nonces(session=session, sender=sender)
+    target, gaps = _plan(account.next_nonce if account else None, in_flight, chain)
+    return account is None or account.next_nonce != target or bool(gaps)
+
+
 def reconcile(*, session: Session, sender: str, chain: ChainNonces) -> list[int]:
     """Moves the key's next nonce to agree with the chain; returns the nonces that need a no-op.
 
     Runs with the key's row locked, so no other process allocates meanwhile.
     """
     account = lock_account(session=session, sender=sender)
-    flying = [n for n in in_flight_nonces(session=session, sender=sender) if n >= chain.latest]
-    if not flying:
-        account.next_nonce = chain.pending
-        session.add(account)
-        return []
-    account.next_nonce = max(account.next_nonce, chain.latest, flying[-1] + 1)
+    target, gaps = _plan(account.next_nonce, in_flight_nonces(session=session, sender=sender), chain)
+    account.next_nonce = target
     session.add(account)
-    taken = set(flying)
-    return [n for n in range(chain.latest, flying[-1]) if n not in taken]
+    return gaps

@@ -38,28 +38,40 @@ class Activity:
 
     def record(self, residents: list[Resident], **overrides: Any) -> list[str]:
         """Signs one session per resident, relays them in one batch, and returns their digests."""
-        address = self.deployment.address("PloggingRegistry")
-        ids = []
-        with session_scope(self.engine) as s:
-            for resident in residents:
-                nonce = self.nonces.get(resident.address, 0)
-                self.nonces[resident.address] = nonce + 1
-                message = {
-                    "resident": resident.address,
-                    **plogging_payload(**overrides),
-                    "nonce": nonce,
-                    "deadline": int(time.time()) + 3600,
-                }
-                typed = PLOGGING.typed_data(self.deployment.chain_id, address, message)
-                action = verify_submission(
-                    typed,
-                    resident.sign(typed),
-                    chain_id=self.deployment.chain_id,
-                    contracts={"PloggingRegistry": address},
-                    now=int(time.time()),
-                )
-                accept_action(session=s, action=action)
-                ids.append(action.id)
+        ids = accept_signed(self.engine, self.deployment, residents, self.nonces, **overrides)
         self.relayer.tick()  # sends
         self.relayer.tick()  # settles (automine: the receipt is there)
         return ids
+
+
+def accept_signed(
+    engine: Engine,
+    deployment: Deployment,
+    residents: list[Resident],
+    nonces: dict[str, int],
+    **overrides: Any,
+) -> list[str]:
+    """Each resident signs one session (next nonce from `nonces`), accepted into the outbox as the
+    API would; returns the digests."""
+    address = deployment.address("PloggingRegistry")
+    ids = []
+    with session_scope(engine) as s:
+        for resident in residents:
+            nonce = nonces.get(resident.address, 0)
+            nonces[resident.address] = nonce + 1
+            message = {
+                "resident": resident.address,
+                **plogging_payload(**overrides),
+                "nonce": nonce,
+                "deadline": int(time.time()) + 3600,
+            }
+            typed = PLOGGING.typed_data(deployment.chain_id, address, message)
+            action = verify_submission(
+                typed,
+                resident.sign(typed),
+                chain_id=deployment.chain_id,
+                contracts={"PloggingRegistry": address},
+                now=int(time.time()),
+            )
+            ids.append(accept_action(session=s, action=action).id)
+    return ids

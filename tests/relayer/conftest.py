@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,17 +12,15 @@ import pytest
 from sqlalchemy import Engine, text
 
 from indexer.decode import PLOGGING_RECORDED
-from ledger.actions import verify_submission
-from ledger.db import make_engine, migrate, session_scope
+from ledger.db import make_engine, migrate
 from ledger.deploy import Deployment
-from ledger.eip712 import PLOGGING
 from ledger.node import AnvilNode
-from ledger.outbox import accept_action
 from ledger.relayer import Relayer
 from ledger.rpc import HttpRpc
 from ledger.settings import Settings
 
-from ..support import Resident, plogging_payload
+from ..chain.activity import accept_signed
+from ..support import Resident
 
 KEYS = 8
 _key_index = itertools.count()
@@ -52,28 +49,7 @@ class Rig:
         self.errors: list[Exception] = []
 
     def accept(self, residents: list[Resident], **overrides: Any) -> list[str]:
-        contract = self.deployment.address("PloggingRegistry")
-        ids = []
-        with session_scope(self.engine) as s:
-            for resident in residents:
-                nonce = self.nonces.get(resident.address, 0)
-                self.nonces[resident.address] = nonce + 1
-                message = {
-                    "resident": resident.address,
-                    **plogging_payload(**overrides),
-                    "nonce": nonce,
-                    "deadline": int(time.time()) + 3600,
-                }
-                typed = PLOGGING.typed_data(self.deployment.chain_id, contract, message)
-                action = verify_submission(
-                    typed,
-                    resident.sign(typed),
-                    chain_id=self.deployment.chain_id,
-                    contracts={"PloggingRegistry": contract},
-                    now=int(time.time()),
-                )
-                ids.append(accept_action(session=s, action=action).id)
-        return ids
+        return accept_signed(self.engine, self.deployment, residents, self.nonces, **overrides)
 
     def statuses(self, ids: list[str] | None = None) -> Counter[str]:
         with self.engine.connect() as conn:
