@@ -6,7 +6,6 @@ the audit. Method and figures: docs/benchmarks.md.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -16,6 +15,7 @@ from typing import Any
 from ledger.db import make_engine, migrate
 from ledger.deploy import Deployment, deploy
 from ledger.node import AnvilNode
+from ledger.pgcluster import ThrowawayPostgres
 from ledger.rpc import HttpRpc
 from ledger.settings import Settings
 
@@ -27,40 +27,6 @@ from .runner import Indexer
 
 def _free_port() -> int:
     return _ponder._free_port()
-
-
-class _Postgres:
-    """A throwaway PostgreSQL cluster (initdb, pg_ctl) in a temporary folder."""
-
-    def __init__(self) -> None:
-        import os
-
-        self.dir = Path(tempfile.mkdtemp(prefix="esg-bench-pg-"))
-        self.port = _free_port()
-        self._as_postgres = os.geteuid() == 0  # initdb refuses to run as root
-
-    def _run(self, *cmd: str) -> None:
-        full = ["runuser", "-u", "postgres", "--", *cmd] if self._as_postgres else list(cmd)
-        subprocess.run(full, check=True, capture_output=True)
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def __enter__(self) -> _Postgres:
-        if self._as_postgres:
-            shutil.chown(self.dir, "postgres")
-        data = str(self.dir / "data")
-        self._run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
-        self._run("pg_ctl", "-D", data, "-l", str(self.dir / "log"), "-w", "-o", options, "start")
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        try:
-            self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _index_cold(url: str, rpc_url: str, deployment: Deployment) -> tuple[float, int, Indexer]:
@@ -169,7 +135,7 @@ def run(
         figures["ours_sqlite_events_per_s"] = round(events / seconds)
         progress(f"ours, SQLite: {events} events in {seconds:.1f}s")
         if postgres and shutil.which("initdb"):
-            with _Postgres() as pg:
+            with ThrowawayPostgres(prefix="esg-bench-pg-") as pg:
                 seconds, pg_events, pg_indexer = _index_cold(pg.url, node.url, deployment)
                 pg_indexer.engine.dispose()
             assert pg_events == events

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,8 @@ import httpx
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+
+from ledger.pgcluster import ThrowawayPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -141,44 +141,8 @@ def plogging_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
-class Postgres:
-    """A throwaway PostgreSQL cluster (initdb + pg_ctl) on a free port, removed afterwards."""
+class Postgres(ThrowawayPostgres):
+    """A throwaway PostgreSQL cluster for tests (fsync off: a test's data need not survive a crash)."""
 
     def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="esg-pg-"))
-        self.port = free_port()
-        self._as_postgres = os.geteuid() == 0  # initdb refuses to run as root
-
-    def _run(self, *cmd: str) -> None:
-        full = ["runuser", "-u", "postgres", "--", *cmd] if self._as_postgres else list(cmd)
-        subprocess.run(full, check=True, capture_output=True)
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def start(self) -> Postgres:
-        if shutil.which("initdb") is None or shutil.which("pg_ctl") is None:
-            raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not on the PATH")
-        if self._as_postgres:
-            shutil.chown(self.dir, "postgres")
-        data = str(self.dir / "data")
-        self._run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        self._run(
-            "pg_ctl",
-            "-D",
-            data,
-            "-l",
-            str(self.dir / "log"),
-            "-w",
-            "-o",
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        )
-        return self
-
-    def stop(self) -> None:
-        try:
-            self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        super().__init__(fsync=False)
