@@ -49,11 +49,18 @@ def server(anvil: AnvilNode, data_dir: Path, deployment: Deployment) -> Iterator
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, server: Server) -> Iterator[Page]:
     context = browser.new_context()
     page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"console.{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: console.append(f"request failed: {r.url} {r.failure}"))
     yield page
     context.close()
+    # pytest shows this only for a failing test: what the browser saw, and what the server logged
+    print("\n".join(console) or "(nothing on the browser console)")
+    print("--- server log (tail) ---\n" + server.log.read_text(errors="replace")[-4000:])
 
 
 def with_wallet(page: Page, resident: Resident) -> None:
@@ -94,6 +101,7 @@ def test_dashboard_shows_totals_and_the_pipeline(server: Server, page: Page) -> 
     page.goto(server.url + "/dashboard")
     expect(page.locator("#health")).to_have_text("ok", timeout=30_000)
     expect(page.locator("#sessions")).not_to_have_text("\u2013")  # the placeholder dash
+    expect(page.locator("#refresh-error")).to_have_text("")
     sessions = int(page.locator("#sessions").inner_text().replace(",", ""))
     stats = server.client().get("/v1/stats").json()
     assert sessions == stats["plogging"]["sessions"] >= 1

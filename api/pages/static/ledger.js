@@ -2,7 +2,8 @@
 "use strict";
 
 async function api(path, options = {}) {
-  const response = await fetch(path, {headers: {"content-type": "application/json"}, ...options});
+  const response = await fetch(path, {headers: {"content-type": "application/json"},
+    signal: AbortSignal.timeout(15000), ...options});
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
     const e = body.error || {};
