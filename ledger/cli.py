@@ -382,7 +382,10 @@ def bench_pipeline(
     concurrency: Annotated[int, typer.Option(help="Client connections for the one-per-POST phase.")] = 32,
     workers: Annotated[int, typer.Option(help="API worker processes (ESG_API_WORKERS).")] = 1,
     relayers: Annotated[int, typer.Option(help="Relayer keys (ESG_RELAYER_COUNT).")] = 4,
-    max_in_flight: Annotated[int, typer.Option(help="Transactions in flight per key.")] = 4,
+    max_in_flight: Annotated[int, typer.Option(help="Transactions in flight per key.")] = 64,
+    rate: Annotated[
+        float, typer.Option(help="Offered actions/s of the paced phase (the latency figures); 0 skips it.")
+    ] = 500.0,
     keep: Annotated[str | None, typer.Option(help="Keep the run's data (logs, database) here.")] = None,
 ) -> None:
     """End to end: signed actions over real HTTP → relayer → anvil (1 s blocks) → indexer → SQL mirror."""
@@ -399,6 +402,7 @@ def bench_pipeline(
         workers=workers,
         relayers=relayers,
         max_in_flight=max_in_flight,
+        rate=rate,
         keep=Path(keep) if keep else None,
         log=lambda m: console.print(m),
     )

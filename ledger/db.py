@@ -6,7 +6,10 @@ deadlock on a lock upgrade; PostgreSQL uses row locks where the relayer allocate
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,11 +46,7 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
-    # SQLite's busy handler sleeps with back-off (up to 100 ms a try) while another connection
-    # writes, and wakes waiters in no order: under a steady stream of accept commits a relayer
-    # transaction could wait seconds. Writers of this process therefore queue on a lock here, first,
-    # and take SQLite's lock only when it is their turn; other processes still meet busy_timeout.
-    writer = threading.RLock()  # re-entrant: a nested transaction then meets SQLite busy_timeout as before
+    writer = WriterGate(_lock_path(parsed.database))
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -70,6 +69,60 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     event.listen(engine, "rollback", _release)
 
     return engine
+
+
+def _lock_path(database: str | None) -> Path | None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).with_name(Path(database).name + ".writer-lock")
+
+
+class WriterGate:
+    """Lets one SQLite writer at a time through, in the order they come, across threads and processes.
+
+    SQLite's own busy handler sleeps with back-off (up to 100 ms a try) while another connection
+    writes, and wakes waiters in no order: under a steady stream of accept commits a relayer
+    transaction could wait seconds, and with several processes (API workers beside the jobs) the
+    writers spent their time asleep. Writers therefore queue here first and take SQLite's lock only
+    when it is their turn: threads of this process on a lock, processes on an flock of a file beside
+    the database (the kernel wakes a waiter as soon as the holder lets go). Anything that writes
+    without the gate (the sqlite3 shell, say) still meets busy_timeout, as before.
+    """
+
+    _held = threading.local()  # the lock files this thread holds, through any gate
+
+    def __init__(self, path: Path | None) -> None:
+        self._threads = threading.RLock()  # re-entrant: a nested transaction meets busy_timeout as before
+        self._depth = 0
+        self._path = str(path) if path else None
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600) if path else None
+        if self._fd is not None:
+            weakref.finalize(self, os.close, self._fd)
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        self._depth += 1
+        if self._depth == 1 and self._fd is not None:
+            held: set[str] = self._held.__dict__.setdefault("paths", set())
+            try:
+                if self._path in held:
+                    raise RuntimeError(
+                        f"a second engine opened a write transaction on {self._path} while this thread "
+                        "holds one through another: it would wait for itself forever"
+                    )
+                fcntl.flock(self._fd, fcntl.LOCK_EX)  # blocks without the GIL
+            except BaseException:
+                self._depth -= 1
+                self._threads.release()
+                raise
+            held.add(self._path)  # type: ignore[arg-type]
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            self._held.__dict__.setdefault("paths", set()).discard(self._path)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
 
 
 def is_sqlite(engine: Engine) -> bool:

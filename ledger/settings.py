@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     relayer_balance_interval: float = Field(default=60.0, gt=0)
     relayer_allowlist: list[str] = Field(default_factory=list)
     relayer_max_in_flight: int = Field(default=64, ge=1)
+    # At most this many blocks' worth of gas waits in the node's pool (0: no limit). Beyond it,
+    # actions wait in the outbox, oldest first: a node fills blocks in its own order, not ours.
+    relayer_pending_blocks: float = Field(default=1.0, ge=0)
 
     resident_rate_per_minute: int = Field(default=60, ge=0)
     resident_daily_cap: int = Field(default=50, ge=0)

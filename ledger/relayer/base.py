@@ -52,6 +52,7 @@ class ChainView:
     head: int
     base_fee: int
     nonces: dict[str, ChainNonces]
+    gas_limit: int = 30_000_000  # the latest block's
 
 
 @dataclass

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
@@ -31,26 +32,51 @@ def lane(resident: str, lanes: int) -> int:
     return int.from_bytes(hashlib.blake2b(resident.lower().encode(), digest_size=4).digest(), "big") % lanes
 
 
+@dataclass
+class _Room:
+    """What may still be sent this flush: transactions per key, and gas for the node's pool."""
+
+    in_flight: dict[str, int]
+    gas: int | None  # None: no limit
+
+    def full(self) -> bool:
+        return self.gas is not None and self.gas <= 0
+
+
 class Batching(RelayerBase):
     def flush(self, view: ChainView, report: TickReport) -> bool:
-        """Sends what is due (a full lane, or one whose oldest action waited); True if it sent any."""
+        """Sends what is due (a full lane, or one whose oldest action waited); True if it sent any.
+
+        At most `relayer_pending_blocks` blocks' worth of gas waits in the node's pool: a node
+        fills a block in its own order (anvil by fee, then by sender), so a transaction sent early
+        can wait behind later ones. Kept to about a block, everything pooled fits the next block
+        and the wait happens in the outbox instead, oldest action first.
+        """
+        room = self._room(view)
         sent = False
         for kind in KINDS.values():
-            if kind.contract in self.deployment.contracts:
-                sent = self._flush_kind(kind, view, report) or sent
+            if kind.contract in self.deployment.contracts and not room.full():
+                sent = self._flush_kind(kind, view, report, room) or sent
         return sent
 
-    def _flush_kind(self, kind: BatchKind, view: ChainView, report: TickReport) -> bool:
-        now = time.time()
-        size = self.settings.batch_max_size
+    def _room(self, view: ChainView) -> _Room:
+        in_flight: dict[str, int] = defaultdict(int)
+        pending_gas = 0
         with read_scope(self.engine) as s:
-            in_flight: dict[str, int] = defaultdict(int)
-            for sender, n in s.execute(
-                select(RelayTx.sender, func.count())
+            for sender, n, gas in s.execute(
+                select(RelayTx.sender, func.count(), func.coalesce(func.sum(RelayTx.gas_limit), 0))
                 .where(col(RelayTx.status).in_(IN_FLIGHT))
                 .group_by(col(RelayTx.sender))
             ).all():
                 in_flight[sender] = n
+                pending_gas += int(gas)
+        blocks = self.settings.relayer_pending_blocks
+        return _Room(in_flight, int(blocks * view.gas_limit) - pending_gas if blocks else None)
+
+    def _flush_kind(self, kind: BatchKind, view: ChainView, report: TickReport, room: _Room) -> bool:
+        now = time.time()
+        size = self.settings.batch_max_size
+        with read_scope(self.engine) as s:
             queued = list(
                 s.exec(
                     select(Action)
@@ -75,31 +101,43 @@ class Batching(RelayerBase):
             if a.id not in late:
                 lanes[lane(a.resident, len(self.keys))].append(a)
         sent = False
-        for i, actions in sorted(lanes.items()):
+        # oldest first: when the pool is full, the lane whose action waited longest goes next
+        for i, actions in sorted(lanes.items(), key=lambda item: item[1][0].created_at):
             key = self.keys[i]
             due = len(actions) >= size or actions[0].created_at <= now - self.settings.batch_max_age
-            if due and in_flight[key] < self.settings.relayer_max_in_flight:
+            if room.full():
+                break
+            if due and room.in_flight[key] < self.settings.relayer_max_in_flight:
                 batch = sorted(actions[:size], key=lambda a: (a.resident, a.nonce))
-                sent = self._send_batch(kind, key, batch, view, report) or sent
+                gas = self._send_batch(kind, key, batch, view, report)
+                if gas is not None:
+                    sent = True
+                    room.in_flight[key] += 1
+                    if room.gas is not None:
+                        room.gas -= gas
         return sent
 
     def _send_batch(
         self, kind: BatchKind, sender: str, batch: list[Action], view: ChainView, report: TickReport
-    ) -> bool:
+    ) -> int | None:
+        """The gas limit of the transaction sent (0 if only failing actions were dropped); None if
+        nothing was sent."""
         target = self.deployment.address(kind.contract)
         try:
             verdict = self.preflight.run(kind=kind, sender=sender, to=target, actions=batch)
         except RpcError as exc:
             self._batch_refused(batch, exc, report)
-            return False
+            return None
         if verdict.failed:
             batch = self._drop_failing(batch, verdict.failed, report)
             if not batch:
-                return True
+                return 0
         if verdict.gas_used is not None:
-            # Room for the 63/64 rule in the token call and for state that changed since the
-            # simulation; blocks are packed by gas limit, so more room means fewer actions a block.
-            gas = min(verdict.gas_used * 11 // 10 + 50_000, TX_GAS_CAP)
+            # The simulation's own figure, plus room for the 63/64 rule in the token call (at most
+            # 1/63 of the total comes back only after the call), a refunded storage reset and some
+            # slack. The pool budget counts gas limits, so a loose limit would leave blocks part
+            # empty; one too tight reverts, and its actions go back to the queue.
+            gas = min(verdict.gas_used + verdict.gas_used // 32 + 30_000, TX_GAS_CAP)
         else:
             gas = min((verdict.gas_estimate or TX_GAS_CAP) * 6 // 5 + 20_000, TX_GAS_CAP)
         fees = self._market(view)
@@ -128,10 +166,10 @@ class Batching(RelayerBase):
             )
             if len(moved) != len(batch):  # another process took some of them: build again next time
                 s.rollback()
-                return True
+                return 0
         report.submitted += len(batch)
         self._send(tx, self._market(view), report)
-        return True
+        return gas
 
     def _drop_failing(
         self, batch: list[Action], failed: dict[str, bytes | None], report: TickReport

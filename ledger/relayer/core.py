@@ -64,7 +64,12 @@ class Relayer(InFlight, Batching):
             key: ChainNonces(latest=int(replies[1 + 2 * i], 16), pending=int(replies[2 + 2 * i], 16))
             for i, key in enumerate(self.keys)
         }
-        return ChainView(head=int(block["number"], 16), base_fee=next_base_fee(block), nonces=nonces)
+        return ChainView(
+            head=int(block["number"], 16),
+            base_fee=next_base_fee(block),
+            nonces=nonces,
+            gas_limit=int(block["gasLimit"], 16),
+        )
 
     def check_deployment(self, view: ChainView) -> None:
         """Refuses to send anything to a chain that lacks our contracts (a node restarted empty, or
