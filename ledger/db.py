@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from sqlmodel import Session, create_engine
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
+def make_engine(url: str, *, synchronous: str = "FULL", write_timeout: float = 60.0) -> Engine:
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -46,14 +47,14 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
-    writer = WriterGate(_lock_path(parsed.database))
+    writer = WriterGate.for_path(_lock_path(parsed.database))
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         if conn.get_execution_options().get("sqlite_deferred", False):
             conn.exec_driver_sql("BEGIN")
             return
-        writer.acquire()
+        writer.acquire(write_timeout)
         conn.info["holds_writer"] = True
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -78,7 +79,7 @@ def _lock_path(database: str | None) -> Path | None:
 
 
 class WriterGate:
-    """Lets one SQLite writer at a time through, in the order they come, across threads and processes.
+    """Lets one SQLite writer at a time through, across threads and processes.
 
     SQLite's own busy handler sleeps with back-off (up to 100 ms a try) while another connection
     writes, and wakes waiters in no order: under a steady stream of accept commits a relayer
@@ -87,42 +88,54 @@ class WriterGate:
     when it is their turn: threads of this process on a lock, processes on an flock of a file beside
     the database (the kernel wakes a waiter as soon as the holder lets go). Anything that writes
     without the gate (the sqlite3 shell, say) still meets busy_timeout, as before.
+
+    The turn belongs to a transaction, not to a thread: a request's session may begin in one thread
+    and end in another (FastAPI runs a dependency's clean-up where it likes), so any thread may
+    release it. Every engine of a process on one database file shares one gate (`for_path`), so a
+    thread that waits for its own open transaction (a nested write on a second connection) gets
+    "database is locked" after the timeout, as SQLite's busy_timeout did, instead of a hang.
     """
 
-    _held = threading.local()  # the lock files this thread holds, through any gate
+    @classmethod
+    def for_path(cls, path: Path | None) -> WriterGate:
+        if path is None:
+            return cls(None)
+        key = str(path.resolve())
+        with _GATES_LOCK:
+            gate = _GATES.get(key)
+            if gate is None:
+                gate = _GATES[key] = cls(path)
+            return gate
 
     def __init__(self, path: Path | None) -> None:
-        self._threads = threading.RLock()  # re-entrant: a nested transaction meets busy_timeout as before
-        self._depth = 0
-        self._path = str(path) if path else None
+        self._turn = threading.Lock()
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600) if path else None
         if self._fd is not None:
             weakref.finalize(self, os.close, self._fd)
 
-    def acquire(self) -> None:
-        self._threads.acquire()
-        self._depth += 1
-        if self._depth == 1 and self._fd is not None:
-            held: set[str] = self._held.__dict__.setdefault("paths", set())
+    def acquire(self, timeout: float = 60.0) -> None:
+        if not self._turn.acquire(timeout=timeout):
+            raise sqlite3.OperationalError(
+                f"database is locked: no write turn within {timeout:g}s "
+                "(another transaction of this process kept it)"
+            )
+        if self._fd is not None:
             try:
-                if self._path in held:
-                    raise RuntimeError(
-                        f"a second engine opened a write transaction on {self._path} while this thread "
-                        "holds one through another: it would wait for itself forever"
-                    )
-                fcntl.flock(self._fd, fcntl.LOCK_EX)  # blocks without the GIL
+                # Only the one thread holding the turn waits here, without the GIL. No timeout is
+                # needed: a gated writer never waits for anything else while it holds the flock.
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
             except BaseException:
-                self._depth -= 1
-                self._threads.release()
+                self._turn.release()
                 raise
-            held.add(self._path)  # type: ignore[arg-type]
 
     def release(self) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._fd is not None:
-            self._held.__dict__.setdefault("paths", set()).discard(self._path)
+        if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
-        self._threads.release()
+        self._turn.release()
+
+
+_GATES: weakref.WeakValueDictionary[str, WriterGate] = weakref.WeakValueDictionary()
+_GATES_LOCK = threading.Lock()
 
 
 def is_sqlite(engine: Engine) -> bool:

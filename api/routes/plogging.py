@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from ..deps import ServicesDep, SessionDep
+from ..deps import ReadSessionDep, ServicesDep
 from ..schemas import PloggingSessionPublic
 from ._mirror import CURRENT_STATUS, SESSION, SESSIONS_WITH_REVIEW, STATUS_NAMES
 
@@ -35,7 +35,7 @@ def to_public(row: Any) -> dict[str, Any]:
 @router.get("/sessions", response_model=list[PloggingSessionPublic])
 def sessions(
     services: ServicesDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     resident: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$")] = None,
     area_code: Annotated[int | None, Query(alias="areaCode", ge=0)] = None,
     before_block: Annotated[int | None, Query(alias="beforeBlock", ge=0)] = None,

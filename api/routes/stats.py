@@ -11,7 +11,7 @@ from sqlmodel import select
 from indexer.models import EVENT_TABLES
 from ledger.models import Action
 
-from ..deps import ServicesDep, SessionDep
+from ..deps import ReadSessionDep, ServicesDep
 from ..schemas import StatsResponse
 from ._mirror import ACCEPTED, CURRENT_STATUS, SESSION, SESSIONS_WITH_REVIEW
 
@@ -21,7 +21,7 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 
 @router.get("/stats", response_model=StatsResponse)
-def stats(services: ServicesDep, session: SessionDep) -> dict[str, Any]:
+def stats(services: ServicesDep, session: ReadSessionDep) -> dict[str, Any]:
     """Residents, accepted sessions, litter, distance, points minted, and actions by status."""
     chain_id = services.deployment.chain_id
     residents, sessions, grams, meters = session.exec(

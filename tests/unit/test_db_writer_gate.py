@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import fcntl
 import multiprocessing
+import sqlite3
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlmodel import Session
 
 from ledger.db import make_engine
 
@@ -80,14 +83,35 @@ def test_a_writer_waits_for_another_process_then_commits(tmp_path: Path) -> None
     assert order == ["holder", "main"]
 
 
-def test_a_second_engine_writing_from_the_same_thread_is_refused_not_hung(tmp_path: Path) -> None:
-    url, first = _engine(tmp_path)
-    second = make_engine(url)
+def test_a_thread_waiting_for_its_own_transaction_gets_an_error_not_a_hang(tmp_path: Path) -> None:
+    url, _ = _engine(tmp_path)
+    first, second = make_engine(url, write_timeout=0.5), make_engine(url, write_timeout=0.5)
     with first.begin() as conn:
         conn.execute(text("INSERT INTO log (writer, n) VALUES ('first', 0)"))
-        with pytest.raises(RuntimeError, match="wait for itself"), second.begin():
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"), second.begin():
             pass
     with second.begin() as conn:  # once the first is done, the second writes as usual
         conn.execute(text("INSERT INTO log (writer, n) VALUES ('second', 0)"))
     with second.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM log")).scalar() == 2
+
+
+def test_a_transaction_begun_in_one_thread_may_end_in_another(tmp_path: Path) -> None:
+    """FastAPI may run a request session's clean-up in another thread than the endpoint."""
+    _, engine = _engine(tmp_path)
+    session = Session(engine)
+    session.execute(text("INSERT INTO log (writer, n) VALUES ('endpoint', 0)"))  # begins here
+    closer = threading.Thread(target=session.close)  # rolls back, elsewhere
+    closer.start()
+    closer.join(10)
+    done = threading.Event()
+
+    def write() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO log (writer, n) VALUES ('next', 0)"))
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    assert done.wait(10), "the turn was not given back"
+    with engine.connect() as conn:
+        assert [w for (w,) in conn.execute(text("SELECT writer FROM log"))] == ["next"]
