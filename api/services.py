@@ -112,6 +112,7 @@ class Services:
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.relayer.close()
         if "accept_queue" in self.__dict__:
             self.accept_queue.close()
         self.rpc.close()

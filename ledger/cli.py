@@ -380,7 +380,7 @@ def bench_pipeline(
     residents: Annotated[int, typer.Option(help="Residents, each signing --per-resident actions.")] = 2000,
     per_resident: Annotated[int, typer.Option(help="Actions per resident (the daily cap is 10).")] = 10,
     concurrency: Annotated[int, typer.Option(help="Client connections for the one-per-POST phase.")] = 32,
-    workers: Annotated[int, typer.Option(help="API worker processes (ESG_API_WORKERS).")] = 1,
+    workers: Annotated[int, typer.Option(help="API worker processes (ESG_API_WORKERS).")] = 2,
     relayers: Annotated[int, typer.Option(help="Relayer keys (ESG_RELAYER_COUNT).")] = 4,
     max_in_flight: Annotated[int, typer.Option(help="Transactions in flight per key.")] = 64,
     rate: Annotated[

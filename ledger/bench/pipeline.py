@@ -258,7 +258,7 @@ def pipeline(
     per_resident: int = 10,
     concurrency: int = 32,
     batch_size: int = 200,
-    workers: int = 1,
+    workers: int = 2,
     relayers: int = 4,
     max_in_flight: int = 64,
     rate: float = 500.0,

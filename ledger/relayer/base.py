@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,10 +96,17 @@ class RelayerBase:
         )
         self.decoder = ErrorDecoder([c.abi for c in deployment.contracts.values()])
         self.preflight = Preflight(rpc)
+        self._preflights = ThreadPoolExecutor(
+            max_workers=max(1, len(self.keys)), thread_name_prefix="preflight"
+        )
         self.alarms: dict[str, str] = {}
         self._watch = _Watch()
         self._balances_at = 0.0
         self._checked_head, self._checked_at = 0, -1e9
+
+    def close(self) -> None:
+        """Stops the pre-flight threads (idle between ticks; they would end with the process)."""
+        self._preflights.shutdown(wait=False, cancel_futures=True)
 
     def _market(self, view: ChainView) -> fee_math.Fees:
         return fee_math.market(

@@ -8,7 +8,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from ..db import read_scope, session_scope
@@ -17,6 +17,7 @@ from ..models import IN_FLIGHT, Action, ActionStatus, RelayTx
 from .base import ChainView, RelayerBase, TickReport
 from .kinds import KINDS, BatchKind
 from .nonces import allocate
+from .preflight import Verdict
 from .settle import NONCE_USED
 from .state import fail_each, move
 
@@ -60,16 +61,21 @@ class Batching(RelayerBase):
         return sent
 
     def _room(self, view: ChainView) -> _Room:
+        """Counts what still waits in the pool: a transaction whose nonce the chain has passed is
+        mined (or replaced) even if its receipt is not settled yet, and must not hold the next
+        block's batches back (that costs a block on every round trip)."""
         in_flight: dict[str, int] = defaultdict(int)
         pending_gas = 0
         with read_scope(self.engine) as s:
-            for sender, n, gas in s.execute(
-                select(RelayTx.sender, func.count(), func.coalesce(func.sum(RelayTx.gas_limit), 0))
-                .where(col(RelayTx.status).in_(IN_FLIGHT))
-                .group_by(col(RelayTx.sender))
+            for sender, nonce, gas in s.execute(
+                select(RelayTx.sender, RelayTx.nonce, RelayTx.gas_limit).where(
+                    col(RelayTx.status).in_(IN_FLIGHT)
+                )
             ).all():
-                in_flight[sender] = n
-                pending_gas += int(gas)
+                in_flight[sender] += 1
+                chain = view.nonces.get(sender)
+                if chain is None or nonce >= chain.latest:
+                    pending_gas += int(gas)
         blocks = self.settings.relayer_pending_blocks
         return _Room(in_flight, int(blocks * view.gas_limit) - pending_gas if blocks else None)
 
@@ -100,33 +106,58 @@ class Batching(RelayerBase):
         for a in queued:
             if a.id not in late:
                 lanes[lane(a.resident, len(self.keys))].append(a)
-        sent = False
-        # oldest first: when the pool is full, the lane whose action waited longest goes next
+        # Oldest first: when the pool is full, the lane whose action waited longest goes next.
+        due: list[tuple[str, list[Action]]] = []
         for i, actions in sorted(lanes.items(), key=lambda item: item[1][0].created_at):
             key = self.keys[i]
-            due = len(actions) >= size or actions[0].created_at <= now - self.settings.batch_max_age
+            if (
+                len(actions) >= size or actions[0].created_at <= now - self.settings.batch_max_age
+            ) and room.in_flight[key] < self.settings.relayer_max_in_flight:
+                due.append((key, sorted(actions[:size], key=lambda a: (a.resident, a.nonce))))
+        if not due:
+            return False
+        # Lanes hold different residents, so their pre-flights are independent: they run at once
+        # (the node answers them in parallel), and only signing, storing and sending stay in order.
+        target = self.deployment.address(kind.contract)
+        verdicts = list(
+            self._preflights.map(
+                lambda lane_batch: self._preflight(kind, lane_batch[0], target, lane_batch[1]), due
+            )
+        )
+        sent = False
+        for (key, batch), verdict in zip(due, verdicts, strict=True):
             if room.full():
-                break
-            if due and room.in_flight[key] < self.settings.relayer_max_in_flight:
-                batch = sorted(actions[:size], key=lambda a: (a.resident, a.nonce))
-                gas = self._send_batch(kind, key, batch, view, report)
-                if gas is not None:
-                    sent = True
-                    room.in_flight[key] += 1
-                    if room.gas is not None:
-                        room.gas -= gas
+                break  # the pre-flight is not wasted work: the same batch goes next time
+            gas = self._send_batch(kind, key, batch, view, report, verdict)
+            if gas is not None:
+                sent = True
+                room.in_flight[key] += 1
+                if room.gas is not None:
+                    room.gas -= gas
         return sent
 
+    def _preflight(
+        self, kind: BatchKind, sender: str, target: str, batch: list[Action]
+    ) -> Verdict | RpcError:
+        try:
+            return self.preflight.run(kind=kind, sender=sender, to=target, actions=batch)
+        except RpcError as exc:
+            return exc
+
     def _send_batch(
-        self, kind: BatchKind, sender: str, batch: list[Action], view: ChainView, report: TickReport
+        self,
+        kind: BatchKind,
+        sender: str,
+        batch: list[Action],
+        view: ChainView,
+        report: TickReport,
+        verdict: Verdict | RpcError,
     ) -> int | None:
         """The gas limit of the transaction sent (0 if only failing actions were dropped); None if
         nothing was sent."""
         target = self.deployment.address(kind.contract)
-        try:
-            verdict = self.preflight.run(kind=kind, sender=sender, to=target, actions=batch)
-        except RpcError as exc:
-            self._batch_refused(batch, exc, report)
+        if isinstance(verdict, RpcError):
+            self._batch_refused(batch, verdict, report)
             return None
         if verdict.failed:
             batch = self._drop_failing(batch, verdict.failed, report)
