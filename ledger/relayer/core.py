@@ -17,6 +17,7 @@ import logging
 import time
 from typing import Any
 
+from eth_hash.auto import keccak
 from sqlalchemy.exc import IntegrityError
 
 from ..db import read_scope, session_scope
@@ -29,6 +30,9 @@ from .kinds import KINDS
 from .nonces import ChainNonces, needs_reconcile, reconcile
 
 log = logging.getLogger(__name__)
+
+HAS_ROLE = "0x91d14854"  # AccessControl.hasRole(bytes32,address)
+RELAYER_ROLE = keccak(b"RELAYER_ROLE").hex()
 
 
 class Relayer(InFlight, Batching):
@@ -73,18 +77,35 @@ class Relayer(InFlight, Batching):
 
     def check_deployment(self, view: ChainView) -> None:
         """Refuses to send anything to a chain that lacks our contracts (a node restarted empty, or
-        the wrong node): a call to an address without code succeeds and records nothing."""
+        the wrong node): a call to an address without code succeeds and records nothing. Refuses
+        too while a relayer key lacks RELAYER_ROLE on a target: its batches would revert, and the
+        actions in them would fail after a few tries instead of waiting for the grant."""
         now = time.monotonic()
         if view.head >= self._checked_head and now - self._checked_at < 10:
             return
-        targets = [
-            self.deployment.address(k.contract)
+        targets = {
+            k.contract: self.deployment.address(k.contract)
             for k in KINDS.values()
             if k.contract in self.deployment.contracts
+        }
+        calls: list[tuple[str, list[Any]]] = [("eth_getCode", [t, "latest"]) for t in targets.values()]
+        pairs = [(name, key) for name in targets for key in self.keys]
+        calls += [
+            (
+                "eth_call",
+                [
+                    {"to": targets[name], "data": HAS_ROLE + RELAYER_ROLE + key[2:].lower().rjust(64, "0")},
+                    "latest",
+                ],
+            )
+            for name, key in pairs
         ]
-        codes = self.rpc.batch([("eth_getCode", [t, "latest"]) for t in targets])
+        replies = self.rpc.batch(calls)
+        codes, roles = replies[: len(targets)], replies[len(targets) :]
         missing = [
-            t for t, c in zip(targets, codes, strict=True) if not isinstance(c, str) or c in ("0x", "0x0")
+            t
+            for t, c in zip(targets.values(), codes, strict=True)
+            if not isinstance(c, str) or c in ("0x", "0x0")
         ]
         if missing:
             self.alarms["deployment"] = (
@@ -93,6 +114,19 @@ class Relayer(InFlight, Batching):
             self._checked_at = -1e9
             raise DeploymentError(self.alarms["deployment"])
         self.alarms.pop("deployment", None)
+        lacking = [
+            f"{key} on {name}"
+            for (name, key), reply in zip(pairs, roles, strict=True)
+            if isinstance(reply, str) and int(reply, 16) == 0
+        ]
+        if lacking:
+            self.alarms["roles"] = (
+                f"relayer keys lack RELAYER_ROLE: {', '.join(lacking)}; nothing is sent until it is "
+                "granted (docs/operations.md, Relayer keys)"
+            )
+            self._checked_at = -1e9
+            raise DeploymentError(self.alarms["roles"])
+        self.alarms.pop("roles", None)
         self._checked_head, self._checked_at = view.head, now
 
     def reconcile(self, view: ChainView, report: TickReport) -> None:
