@@ -11,9 +11,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from ledger.rpc import display_url
 from ledger.settings import Settings, get_settings
 
 from . import errors
+from .fastpath import SubmitFastPath
 from .routes import actions, custody, deployment, health, indexer, pages, plogging, residents, stats
 from .services import Services
 
@@ -28,7 +30,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         log.info(
             "serving chain %d (%s), contracts %s",
             services.deployment.chain_id,
-            services.settings.rpc,
+            display_url(services.settings.rpc),
             {n: c.address for n, c in services.deployment.contracts.items()},
         )
         try:
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(SubmitFastPath)  # POST /v1/actions, served lean; everything else as routed
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "pages" / "static"), name="static")
     for module in (health, deployment, actions, residents, custody, plogging, stats, indexer, pages):
         app.include_router(module.router)

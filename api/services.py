@@ -107,7 +107,7 @@ class Services:
 
     @cached_property
     def accept_queue(self) -> AcceptQueue:
-        return AcceptQueue(self.engine, limits=self.limits)
+        return AcceptQueue(self.engine, limits=self.limits, delay=self.settings.accept_commit_delay_ms / 1000)
 
     def stop(self) -> None:
         if self.scheduler.running:

@@ -13,12 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from eth_utils.address import is_address, to_checksum_address
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from .eip712 import ACTION_TYPES, ACTION_TYPES_BY_PRIMARY, ActionType, normalize_signature, recover
 from .errors import InvalidActionError, InvalidSignatureError, UnsupportedActionError
-from .types import Address
+from .types import Address, checksum, parse_checksummed
 
 UINT32_MAX = 2**32 - 1
 INT64_MAX = 2**63 - 1  # uint64 fields stop here: SQL integers are signed 64-bit
@@ -34,9 +33,9 @@ def _int_or_decimal_string(value: Any) -> Any:
 
 
 def _address(value: Any) -> str:
-    if not isinstance(value, str) or not is_address(value):
+    if not isinstance(value, str):
         raise ValueError("expected a 0x-prefixed 20-byte hex address")
-    return to_checksum_address(value)
+    return parse_checksummed(value)
 
 
 def _bytes32(value: Any) -> str:
@@ -235,7 +234,7 @@ def verify_submission(
     return VerifiedAction(
         id="0x" + digest.hex(),
         kind=spec.kind,
-        contract=Address(to_checksum_address(address)),
+        contract=checksum(address),
         resident=resident,
         nonce=message["nonce"],
         deadline=message["deadline"],

@@ -17,7 +17,7 @@ from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 
 from .errors import InvalidActionError, InvalidSignatureError
-from .types import Address
+from .types import Address, checksum
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 DOMAIN_FIELDS = (
@@ -224,4 +224,4 @@ def recover(digest: bytes, signature: bytes) -> Address:
         )
     except Exception as exc:  # coincurve raises plain Exception for unrecoverable signatures
         raise InvalidSignatureError("no public key recovers from this signature", field="signature") from exc
-    return Address(to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:]))
+    return checksum(keccak(public.format(compressed=False)[1:])[-20:])

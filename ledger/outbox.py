@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, update
+from sqlalchemy import Connection, Table, bindparam, case, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from .actions import VerifiedAction
 from .errors import RateLimitedError
@@ -27,7 +28,10 @@ class ResidentLimits:
     per_day: int
 
 
-def _insert(session: Session) -> Callable[[type[SQLModel]], Any]:
+_ACTIONS: Table = Action.__table__  # type: ignore[attr-defined]
+
+
+def _insert(session: Session) -> Callable[[Any], Any]:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
@@ -52,6 +56,31 @@ def accept_action(
     return stored
 
 
+# Built once: the accept path runs these on every commit, and building a statement (coercing its
+# clauses) cost more CPU than running it. Each takes its values as bind parameters.
+_EXISTING = sa_select(_ACTIONS.c.id, _ACTIONS.c.status).where(
+    _ACTIONS.c.id.in_(bindparam("ids", expanding=True))
+)
+_RECENT = (
+    sa_select(
+        _ACTIONS.c.resident,
+        func.sum(case((_ACTIONS.c.created_at >= bindparam("minute_start"), 1), else_=0)),
+        func.sum(case((_ACTIONS.c.created_at >= bindparam("day_start"), 1), else_=0)),
+    )
+    .where(
+        _ACTIONS.c.resident.in_(bindparam("residents", expanding=True)),
+        _ACTIONS.c.created_at >= bindparam("since"),
+    )
+    .group_by(_ACTIONS.c.resident)
+)
+# No conflict is possible (the digests are looked up under the write lock first) except from another
+# process on PostgreSQL: "do nothing" keeps that race harmless.
+_INSERT = {
+    name: dialect.insert(_ACTIONS).on_conflict_do_nothing(index_elements=["id"]).returning(_ACTIONS.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 def accept_actions(
     *, session: Session, actions: list[VerifiedAction], limits: ResidentLimits | None = None
 ) -> list[Accepted | RateLimitedError]:
@@ -60,13 +89,11 @@ def accept_actions(
     An action already stored (same digest) is answered as it stands and never counts against a limit.
     """
     now = time.time()
+    conn = session.connection()  # Core statements on the session's transaction: no ORM per row
     ids = list(dict.fromkeys(a.id for a in actions))
-    existing = {
-        str(i): Accepted(str(i), str(st))
-        for i, st in session.execute(select(Action.id, Action.status).where(col(Action.id).in_(ids))).all()
-    }
+    existing = {str(i): Accepted(str(i), str(st)) for i, st in conn.execute(_EXISTING, {"ids": ids})}
     fresh = list({a.id: a for a in actions if a.id not in existing}.values())
-    refused = _over_limits(session=session, actions=fresh, limits=limits, now=now) if limits else {}
+    refused = _over_limits(conn, actions=fresh, limits=limits, now=now) if limits else {}
     rows = [
         {
             "id": a.id,
@@ -86,35 +113,27 @@ def accept_actions(
         if a.id not in refused
     ]
     if rows:
-        # No conflict is possible (the digests were just looked up under the write lock) except
-        # from another process on PostgreSQL: "do nothing" keeps that race harmless.
-        inserted = session.execute(
-            _insert(session)(Action).on_conflict_do_nothing(index_elements=["id"]).returning(col(Action.id)),
-            rows,
-        )
+        inserted = conn.execute(_INSERT[conn.dialect.name], rows)
         log_accepted(session, [str(r[0]) for r in inserted])
     queued = {a.id: Accepted(a.id, ActionStatus.QUEUED) for a in fresh if a.id not in refused}
     return [existing.get(a.id) or refused.get(a.id) or queued[a.id] for a in actions]
 
 
 def _over_limits(
-    *, session: Session, actions: list[VerifiedAction], limits: ResidentLimits, now: float
+    conn: Connection, *, actions: list[VerifiedAction], limits: ResidentLimits, now: float
 ) -> dict[str, RateLimitedError]:
     if not actions or (limits.per_minute == 0 and limits.per_day == 0):
         return {}
     day_start = now - now % DAY
-    since = min(day_start, now - 60)
+    params = {
+        "minute_start": now - 60,
+        "day_start": day_start,
+        "since": min(day_start, now - 60),
+        "residents": sorted({a.resident for a in actions}),
+    }
     counts = {
         str(resident): [int(minute or 0), int(today or 0)]
-        for resident, minute, today in session.execute(
-            select(
-                Action.resident,
-                func.sum(case((col(Action.created_at) >= now - 60, 1), else_=0)),
-                func.sum(case((col(Action.created_at) >= day_start, 1), else_=0)),
-            )
-            .where(col(Action.resident).in_({a.resident for a in actions}), col(Action.created_at) >= since)
-            .group_by(col(Action.resident))
-        ).all()
+        for resident, minute, today in conn.execute(_RECENT, params)
     }
     refused: dict[str, RateLimitedError] = {}
     for a in actions:

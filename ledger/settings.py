@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     resident_daily_cap: int = Field(default=50, ge=0)
 
     api_workers: int = Field(default=1, ge=1, le=32)
+    # Group commit of accepted actions: while requests come as a stream, each waits up to this long
+    # for others to share its transaction and fsync (ledger/committer.py); 0 commits each at once.
+    accept_commit_delay_ms: float = Field(default=20.0, ge=0, le=1000)
     api_worker_nice: int = Field(default=5, ge=0, le=19)
     custody_master_key: SecretStr | None = None
     platform_tokens: list[SecretStr] = Field(default_factory=list)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NewType
+
+from eth_utils.address import is_address, to_checksum_address
 
 Address = NewType("Address", str)
 HexHash = NewType("HexHash", str)
@@ -11,3 +14,19 @@ BlockNumber = NewType("BlockNumber", int)
 Points = NewType("Points", int)
 
 ZERO_ADDRESS = Address("0x0000000000000000000000000000000000000000")
+
+
+@lru_cache(maxsize=1 << 15)
+def checksum(value: str | bytes) -> Address:
+    """The EIP-55 form of an address (0x-hex in any case, or 20 raw bytes). Each checksum is a
+    keccak, and the same residents, relayer keys and contracts come back all day: cached."""
+    return Address(to_checksum_address(value))
+
+
+@lru_cache(maxsize=1 << 15)
+def parse_checksummed(value: str) -> Address:
+    """`value` as an address in EIP-55 form; ValueError unless it is 0x and 40 hex digits, all one
+    case or correctly checksummed (`is_address`). Cached: only valid addresses are remembered."""
+    if not is_address(value):
+        raise ValueError("expected a 0x-prefixed 20-byte hex address")
+    return checksum(value)

@@ -98,12 +98,13 @@ def sign_actions(*, deployment: Deployment, residents: int, per_resident: int, s
 class MirrorWatcher(threading.Thread):
     """Stamps each digest when it first appears in the mirror (SQLite, read-only, every 20 ms).
 
-    The mirror's rows are keyed by (chain, block, log index, block hash) and arrive a block range at
-    a time, so each poll re-reads from a few blocks below the highest block seen (a reorg replaces
-    rows there). Duplicates are counted by the benchmark at the end, from the final table.
+    The indexer commits a block range's rows together with its cursor, so a poll reads the rows only
+    when the cursor moved (a few times a second: the watcher shares the cores with what it measures).
+    It then reads from a few blocks below the highest block seen, where a reorg replaces rows.
+    Duplicates are counted by the benchmark at the end, from the final table.
     """
 
-    REREAD = 2  # blocks below the highest seen that each poll reads again
+    REREAD = 2  # blocks below the highest seen that each read takes again
 
     def __init__(self, db: Path) -> None:
         super().__init__(daemon=True)
@@ -113,7 +114,7 @@ class MirrorWatcher(threading.Thread):
         self._halt = threading.Event()
 
     def run(self) -> None:
-        top = 0
+        top, cursor = 0, None
         try:
             conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5)
         except sqlite3.Error as exc:
@@ -122,10 +123,16 @@ class MirrorWatcher(threading.Thread):
         try:
             while not self._halt.is_set():
                 try:
-                    rows = conn.execute(
-                        "SELECT block_number, digest FROM plogging_session WHERE block_number >= ?",
-                        (max(0, top - self.REREAD),),
-                    ).fetchall()
+                    now_at = conn.execute("SELECT block_number, block_hash FROM indexer_cursor").fetchall()
+                    rows = (
+                        conn.execute(
+                            "SELECT block_number, digest FROM plogging_session WHERE block_number >= ?",
+                            (max(0, top - self.REREAD),),
+                        ).fetchall()
+                        if now_at != cursor
+                        else []
+                    )
+                    cursor = now_at
                 except sqlite3.OperationalError as exc:
                     if "locked" not in str(exc) and "busy" not in str(exc):
                         raise
@@ -248,6 +255,47 @@ def cpu_capacity(n: int = 3_000_000) -> float:
     return round(min(2.0, 2 * alone / together), 2)
 
 
+def _proc_cpu(pid: int) -> tuple[int, float]:
+    """(parent pid, user + system CPU seconds) of a live process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of the pipeline: the server's jobs process (relayer,
+    indexer), its HTTP workers (the server's child processes), anvil, and this client (its
+    load generators and the mirror watcher). Read from /proc; empty where there is no /proc."""
+
+    def __init__(self, server: int, anvil: int) -> None:
+        self.server, self.anvil = server, anvil
+
+    def read(self) -> dict[str, float]:
+        try:
+            procs = {}
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    try:
+                        procs[int(entry.name)] = _proc_cpu(int(entry.name))
+                    except (OSError, IndexError, ValueError):
+                        continue  # it ended meanwhile
+            workers = sum(cpu for ppid, cpu in procs.values() if ppid == self.server)
+            own = os.times()
+            return {
+                "server_jobs": procs[self.server][1],
+                "api_workers": workers,
+                "anvil": procs[self.anvil][1],
+                "client": own.user + own.system,
+            }
+        except (OSError, KeyError):
+            return {}
+
+    @staticmethod
+    def per_action(before: dict[str, float], after: dict[str, float], actions: int) -> dict[str, float]:
+        """CPU milliseconds per action by part, and their total."""
+        out = {k: round((after[k] - before[k]) * 1000 / actions, 3) for k in after if k in before}
+        return out | {"total": round(sum(out.values()), 3)} if out else {}
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -336,7 +384,10 @@ def pipeline(
         single, batched = sets
         watcher = MirrorWatcher(work / "ledger.db")
         watcher.start()
+        assert node.process is not None
+        meter = CpuMeter(server.pid, node.process.pid)
         figures: dict[str, Any] = {}
+        cpu: dict[str, dict[str, float]] = {}
 
         def latencies(sent: dict[str, float], name: str) -> list[float]:
             e2e = [(watcher.seen[d] - sent[d]) * 1000 for d in sent if d in watcher.seen]
@@ -353,8 +404,10 @@ def pipeline(
 
         if paced:
             log(f"phase 1: {len(paced)} actions, one per POST, offered at {rate:g}/s")
+            before = meter.read()
             sent_p = asyncio.run(_post_paced(port, paced, rate, max(concurrency, 64)))
             _wait_seen(watcher, [a.digest for a in paced], timeout)
+            cpu["paced"] = CpuMeter.per_action(before, meter.read(), len(paced))
             e2e_p = latencies(sent_p, "paced")
             offered_s = max(sent_p.values()) - min(sent_p.values())
             figures |= {
@@ -369,19 +422,23 @@ def pipeline(
             }
 
         log(f"phase {phases - 1}: {len(single)} actions, one per POST, {concurrency} connections")
+        before = meter.read()
         t0 = time.monotonic()
         sent = asyncio.run(_post_each(port, single, concurrency))
         accept_s = time.monotonic() - t0
         _wait_seen(watcher, [a.digest for a in single], timeout)
+        cpu["saturated"] = CpuMeter.per_action(before, meter.read(), len(single))
         e2e = latencies(sent, "saturated")
         last_seen = max((watcher.seen.get(a.digest, 0.0) for a in single), default=t0)
         confirmed_s = last_seen - t0
 
         log(f"phase {phases}: {len(batched)} actions, {batch_size} per POST /v1/actions/batch")
+        before = meter.read()
         t1 = time.monotonic()
         sent_b = asyncio.run(_post_batches(port, batched, batch_size, max(1, concurrency // 8)))
         accept_b_s = time.monotonic() - t1
         _wait_seen(watcher, [a.digest for a in batched], timeout)
+        cpu["batched"] = CpuMeter.per_action(before, meter.read(), len(batched))
         e2e_b = latencies(sent_b, "batched")
         watcher.stop()
 
@@ -420,6 +477,7 @@ def pipeline(
             "confirmed_ceiling_per_s": round(30_000_000 / (used / max(1, gas[1]))) if used else None,
             "signature_backend": "coincurve",
             "cpu_cores_available": cores,
+            "cpu_ms_per_action": cpu,
             "concurrency": concurrency,
             "relayer_keys": relayers,
             "max_in_flight_per_key": max_in_flight,

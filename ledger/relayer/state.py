@@ -21,6 +21,8 @@ from sqlmodel import Session, col
 from ..models import Action, ActionEvent, ActionStatus
 
 _TABLE: Table = Action.__table__  # type: ignore[attr-defined]  # Core, for executemany with bindparams
+# Built once, run on the connection: a Core executemany, without the ORM's bulk-insert bookkeeping.
+_INSERT_EVENT = insert(ActionEvent.__table__)  # type: ignore[attr-defined]
 Q, S, C, F = ActionStatus.QUEUED, ActionStatus.SUBMITTED, ActionStatus.CONFIRMED, ActionStatus.FAILED
 ALLOWED: dict[str, frozenset[str]] = {
     Q: frozenset({S, F, C}),
@@ -97,7 +99,7 @@ def fail_each(session: Session, *, reasons: Mapping[str, str], from_: str, tx_id
         {"action_id": a, "from_status": from_, "to_status": F, "tx_id": tx_id, "reason": r, "at": now}
         for a, r in reasons.items()
     ]
-    session.execute(insert(ActionEvent), now_rows)
+    session.connection().execute(_INSERT_EVENT, now_rows)
 
 
 def _log(
@@ -110,8 +112,8 @@ def _log(
     at: float,
 ) -> None:
     if ids:
-        session.execute(
-            insert(ActionEvent),
+        session.connection().execute(
+            _INSERT_EVENT,
             [
                 {
                     "action_id": i,
