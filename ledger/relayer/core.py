@@ -130,11 +130,12 @@ class Relayer(InFlight, Batching):
         self._checked_head, self._checked_at = view.head, now
 
     def reconcile(self, view: ChainView, report: TickReport) -> None:
+        with read_scope(self.engine) as s:  # one read for every key: most ticks need no write
+            due = [k for k in self.keys if needs_reconcile(session=s, sender=k, chain=view.nonces[k])]
+        if not due:
+            return
         market = self._market(view)
-        for key in self.keys:
-            with read_scope(self.engine) as s:
-                if not needs_reconcile(session=s, sender=key, chain=view.nonces[key]):
-                    continue
+        for key in due:
             sent: list[RelayTx] = []
             try:
                 with session_scope(self.engine) as s:

@@ -15,7 +15,7 @@ from ..errors import LedgerError
 from ..models import IN_FLIGHT, RelayAttempt, RelayTx, TxStatus
 from . import fees as fee_math
 from .base import ChainView, RelayerBase, TickReport, _Watch
-from .settle import NONCE_USED, apply_receipt, read_logs, requeue, unsettle, watched
+from .settle import NONCE_USED, apply_receipt, newest_watched, read_logs, requeue, unsettle, watched
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +26,10 @@ class InFlight(RelayerBase):
         # Blocks above the head are watched too (`>= since`): that is how lost blocks show.
         since = max(0, view.head - self.settings.finality_depth)
         with read_scope(self.engine) as s:
-            recent = watched(s, since_block=since)
-        if not recent:
+            top = newest_watched(s, since_block=since)
+        if top is None:
             self._watch.head = view.head
             return
-        top = recent[-1]
         if view.head == self._watch.head and self._watch.checked.get(top.block_number or 0) == top.block_hash:
             return
         assert top.block_number is not None
@@ -40,6 +39,8 @@ class InFlight(RelayerBase):
             if header is not None and header["hash"] == top.block_hash:
                 self._watch = _Watch(view.head, {top.block_number: top.block_hash or ""})
                 return
+        with read_scope(self.engine) as s:
+            recent = watched(s, since_block=since)
         receipts = self.rpc.batch([("eth_getTransactionReceipt", [t.tx_hash]) for t in recent])
         for tx, receipt in zip(recent, receipts, strict=True):
             if isinstance(receipt, Exception):
