@@ -131,7 +131,7 @@ class Relayer(InFlight, Batching):
 
     def reconcile(self, view: ChainView, report: TickReport) -> None:
         with read_scope(self.engine) as s:  # one read for every key: most ticks need no write
-            due = [k for k in self.keys if needs_reconcile(session=s, sender=k, chain=view.nonces[k])]
+            due = needs_reconcile(session=s, chain={k: view.nonces[k] for k in self.keys})
         if not due:
             return
         market = self._market(view)

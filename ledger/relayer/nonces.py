@@ -61,12 +61,30 @@ def _plan(next_nonce: int | None, in_flight: list[int], chain: ChainNonces) -> t
     return target, [n for n in range(chain.latest, flying[-1]) if n not in taken]
 
 
-def needs_reconcile(*, session: Session, sender: str, chain: ChainNonces) -> bool:
-    """A cheap read first: most ticks find the key in agreement and need no write at all."""
-    account = session.get(RelayerAccount, sender)
-    in_flight = in_flight_nonces(session=session, sender=sender)
-    target, gaps = _plan(account.next_nonce if account else None, in_flight, chain)
-    return account is None or account.next_nonce != target or bool(gaps)
+def needs_reconcile(*, session: Session, chain: dict[str, ChainNonces]) -> list[str]:
+    """The keys whose next nonce disagrees with the chain or that have gaps to fill. A cheap read of
+    every key at once (two queries a relayer tick): most ticks find all in agreement and write nothing."""
+    accounts = {
+        str(address): int(next_nonce)
+        for address, next_nonce in session.exec(
+            select(RelayerAccount.address, RelayerAccount.next_nonce).where(
+                col(RelayerAccount.address).in_(list(chain))
+            )
+        ).all()
+    }
+    in_flight: dict[str, list[int]] = {key: [] for key in chain}
+    for sender, nonce in session.exec(
+        select(RelayTx.sender, RelayTx.nonce).where(
+            col(RelayTx.sender).in_(list(chain)), col(RelayTx.status).in_(IN_FLIGHT)
+        )
+    ).all():
+        in_flight[str(sender)].append(int(nonce))
+    due = []
+    for key, nonces in chain.items():
+        target, gaps = _plan(accounts.get(key), sorted(in_flight[key]), nonces)
+        if key not in accounts or accounts[key] != target or gaps:
+            due.append(key)
+    return due
 
 
 def reconcile(*, session: Session, sender: str, chain: ChainNonces) -> list[int]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_hash.auto import keccak
+from sqlalchemy import bindparam
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -175,27 +176,26 @@ def unsettle(session: Session, *, tx: RelayTx, why: str) -> None:
         )
 
 
-def _watched(since_block: int) -> Any:
-    return (
-        select(RelayTx)
-        # The signed bytes (tens of kilobytes a batch) are not needed to watch a block, and this runs
-        # on every relayer tick over a finality depth of transactions.
-        .options(defer(RelayTx.raw))  # type: ignore[arg-type]
-        .where(
-            col(RelayTx.block_number) >= since_block,
-            col(RelayTx.status).in_([TxStatus.MINED, TxStatus.REVERTED, TxStatus.EXPIRED]),
-        )
+# Built once (the relayer runs these every tick); the signed bytes, tens of kilobytes a batch, are
+# not needed to watch a block.
+_WATCHED = (
+    select(RelayTx)
+    .options(defer(RelayTx.raw))  # type: ignore[arg-type]
+    .where(
+        col(RelayTx.block_number) >= bindparam("since"),
+        col(RelayTx.status).in_([TxStatus.MINED, TxStatus.REVERTED, TxStatus.EXPIRED]),
     )
+)
+_WATCHED_ALL = _WATCHED.order_by(col(RelayTx.block_number))
+_WATCHED_NEWEST = _WATCHED.order_by(col(RelayTx.block_number).desc()).limit(1)
 
 
 def watched(session: Session, *, since_block: int) -> list[RelayTx]:
     """Settled transactions recent enough that a reorg could still take them away."""
-    return list(session.exec(_watched(since_block).order_by(col(RelayTx.block_number))).all())
+    return list(session.exec(_WATCHED_ALL, params={"since": since_block}).all())
 
 
 def newest_watched(session: Session, *, since_block: int) -> RelayTx | None:
     """The watched transaction in the highest block: if its block is intact, so is every one below."""
-    newest: RelayTx | None = session.exec(
-        _watched(since_block).order_by(col(RelayTx.block_number).desc()).limit(1)
-    ).first()
+    newest: RelayTx | None = session.exec(_WATCHED_NEWEST, params={"since": since_block}).first()
     return newest
