@@ -130,7 +130,13 @@ class Settings(BaseSettings):
 
     @property
     def public_rpc(self) -> str:
-        return str(self.public_rpc_url or self.rpc_url).rstrip("/")
+        """The node URL offered to browsers (/partner): ESG_PUBLIC_RPC_URL, else ESG_RPC_URL unless it
+        carries credentials (a provider's key in its path, query or user part), else empty."""
+        from .rpc import display_url
+
+        if self.public_rpc_url is not None:
+            return str(self.public_rpc_url).rstrip("/")
+        return self.rpc if display_url(self.rpc) == self.rpc else ""
 
     @property
     def node_port(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -28,6 +29,6 @@ def dashboard() -> str:
 @router.get("/partner", response_class=HTMLResponse)
 def partner(services: ServicesDep) -> str:
     html = (PAGES / "partner.html").read_text()
-    return html.replace("{rpc_url}", services.settings.public_rpc).replace(
+    return html.replace("{rpc_url}", escape(services.settings.public_rpc)).replace(
         "{recorded_topic}", PLOGGING_RECORDED
     )

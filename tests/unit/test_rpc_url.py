@@ -6,6 +6,7 @@ import pytest
 
 from ledger.errors import ChainError
 from ledger.rpc import HttpRpc, display_url
+from ledger.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -29,3 +30,23 @@ def test_an_unreachable_node_error_names_the_host_but_not_the_key() -> None:
     assert "127.0.0.1:9" in str(caught.value)
     assert "k3y" not in str(caught.value) and caught.value.__cause__ is None
     rpc.close()
+
+
+@pytest.mark.parametrize(
+    ("rpc_url", "public_rpc_url", "offered"),
+    [
+        ("http://127.0.0.1:8545", None, "http://127.0.0.1:8545"),
+        ("https://eth-mainnet.example.com/v2/k3yK3yK3y", None, ""),
+        ("https://user:k3yK3yK3y@node.example.net", None, ""),
+        (
+            "https://eth-mainnet.example.com/v2/k3yK3yK3y",
+            "https://rpc.city.example",
+            "https://rpc.city.example",
+        ),
+    ],
+)
+def test_browsers_are_offered_the_node_url_only_when_it_holds_no_key(
+    rpc_url: str, public_rpc_url: str | None, offered: str
+) -> None:
+    settings = Settings(env="test", rpc_url=rpc_url, public_rpc_url=public_rpc_url)
+    assert settings.public_rpc == offered
