@@ -78,7 +78,7 @@ class Services:
         self.scheduler.add_job(
             guarded,
             "interval",
-            args=("relayer", self.relayer.tick),
+            args=("relayer", self.relayer.tick_if_due),
             seconds=self.settings.relayer_interval,
             max_instances=1,
             coalesce=True,

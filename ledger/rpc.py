@@ -44,7 +44,7 @@ class HttpRpc:
         # Thread-safe; connections are kept alive. Retries are the callers' (each knows what is safe
         # to repeat), so a failure surfaces at once as a ChainError.
         self._pool = urllib3.PoolManager(
-            maxsize=16,
+            maxsize=32,  # connections kept per node: the relayer pre-flights its lanes in parallel
             retries=False,
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
             headers={"content-type": "application/json"},

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     batch_max_size: int = Field(default=100, ge=1, le=100)  # PloggingRegistry.MAX_BATCH
     batch_max_age: float = Field(default=0.3, ge=0)
     relayer_interval: float = Field(default=0.1, gt=0)
+    # With nothing queued or in flight, a full relayer tick only this often (cheap reads between).
+    relayer_idle_interval: float = Field(default=1.0, gt=0)
     indexer_interval: float = Field(default=0.25, gt=0)
     confirmations: int = Field(default=1, ge=1)
     finality_depth: int = Field(default=64, ge=1)

@@ -103,6 +103,7 @@ class RelayerBase:
         self._watch = _Watch()
         self._balances_at = 0.0
         self._checked_head, self._checked_at = 0, -1e9
+        self._full_tick_at, self._last_tick_ok = -1e9, False
 
     def close(self) -> None:
         """Stops the pre-flight threads (idle between ticks; they would end with the process)."""
