@@ -10,12 +10,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from .compile import Artifact, compile_contracts
-from .errors import ChainMismatchError, DeploymentError
-from .rpc import HttpRpc
+from .errors import ChainError, ChainMismatchError, DeploymentError
+from .rpc import HttpRpc, display_url
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,16 @@ class _Deployer:
 
 def deploy(settings: Settings) -> Deployment:
     """Deploys the suite with the deployer key, wires the roles, and writes the manifest."""
+    try:
+        return _deploy(settings)
+    except requests.RequestException as exc:
+        # web3's HTTP errors repeat the node's URL, and a provider's URL holds its API key.
+        raise ChainError(
+            f"deploying: lost the node at {display_url(settings.rpc)}: {exc.__class__.__name__}"
+        ) from None
+
+
+def _deploy(settings: Settings) -> Deployment:
     artifacts = compile_contracts(settings.project_root, settings.build_dir)
     w3 = Web3(Web3.HTTPProvider(settings.rpc, request_kwargs={"timeout": 60}))
     rpc = HttpRpc(settings.rpc)

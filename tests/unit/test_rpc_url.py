@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from ledger.deploy import deploy
 from ledger.errors import ChainError
 from ledger.rpc import HttpRpc, display_url
 from ledger.settings import Settings
@@ -50,3 +53,11 @@ def test_browsers_are_offered_the_node_url_only_when_it_holds_no_key(
 ) -> None:
     settings = Settings(env="test", rpc_url=rpc_url, public_rpc_url=public_rpc_url)
     assert settings.public_rpc == offered
+
+
+def test_deploying_to_an_unreachable_node_does_not_name_the_key(tmp_path: Path) -> None:
+    url = "http://user:k3yK3yK3y@127.0.0.1:9/v2/k3yK3yK3y"
+    settings = Settings(env="test", rpc_url=url, data_dir=tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(ChainError) as caught:
+        deploy(settings)
+    assert "127.0.0.1:9" in str(caught.value) and "k3y" not in str(caught.value)
