@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from ledger.rpc import display_url
+from ledger.chain.rpc import display_url
 from ledger.settings import Settings, get_settings
 
 from . import errors

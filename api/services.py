@@ -11,14 +11,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from indexer.runner import Indexer
+from ledger.chain.rpc import HttpRpc
 from ledger.committer import AcceptQueue
-from ledger.db import make_engine, migrate
+from ledger.db import make_engine
 from ledger.deploy import Deployment, ensure_deployment
 from ledger.errors import ChainError
 from ledger.outbox import ResidentLimits
 from ledger.relayer import Relayer
-from ledger.rpc import HttpRpc
 from ledger.settings import Settings
+from migrations import migrate
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from eth_abi.abi import decode
 from eth_hash.auto import keccak
 from sqlalchemy import Engine, Table, func, select
 
+from ledger.chain.decode import TABLES, decode_logs, raw_rows
+from ledger.chain.rpc import Transport
 from ledger.deploy import Deployment
-from ledger.rpc import Transport
 
-from .decode import TABLES, decode_logs, raw_rows
 from .models import ADMIN_ACTION, BALANCE, EVENT_TABLES, RAW_LOG
 from .projections import PROJECTIONS
 from .store import load_cursor, write_derived
@@ -98,7 +98,8 @@ def _state_key(projection_table: Table, row: dict[str, Any]) -> str:
 
 def _compare_state(report: AuditReport, engine: Engine, chain_id: int, chain_rows: dict[str, Any]) -> None:
     """Folds the chain's rows into a scratch SQLite mirror in one pass; its state tables must match."""
-    from ledger.db import make_engine, migrate
+    from ledger.db import make_engine
+    from migrations import migrate
 
     with tempfile.TemporaryDirectory() as tmp:
         scratch = make_engine(f"sqlite:///{Path(tmp) / 'audit.db'}", synchronous="OFF")

@@ -1,7 +1,6 @@
 """The indexer's exceptions.
 
-IndexerError
-├── DecodeError          a log that matches a known topic but not its layout
+IndexerError             (a log that does not decode is ledger.errors.DecodeError)
 └── ReorgTooDeepError    the node's chain diverges below the finality depth: the indexer halts
 """
 
@@ -10,15 +9,6 @@ from __future__ import annotations
 
 class IndexerError(Exception):
     pass
-
-
-class DecodeError(IndexerError):
-    def __init__(self, log: dict[str, object], problem: str) -> None:
-        self.log = log
-        super().__init__(
-            f"cannot decode log {log.get('logIndex')} of block {log.get('blockNumber')} "
-            f"({log.get('transactionHash')}): {problem}"
-        )
 
 
 class ReorgTooDeepError(IndexerError):

@@ -14,8 +14,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ledger.chain.rpc import Transport
 from ledger.errors import ChainError, RpcError
-from ledger.rpc import Transport
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, Boolean, Column, Dialect, Index, Integer, Num
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from .events import EVENTS_BY_TABLE, EventSpec
+from ledger.chain.events import EVENTS_BY_TABLE, EventSpec
 
 
 class IndexerCursor(SQLModel, table=True):

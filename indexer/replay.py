@@ -17,10 +17,11 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from ledger.chain.admin import ADMIN_ACTIONS, ADMIN_VERSION
+from ledger.chain.decode import decode_logs, raw_to_log
+from ledger.chain.events import EVENTS, EVENTS_BY_TABLE
+
 from ._sql import insert_rows
-from .admin import ADMIN_ACTIONS, ADMIN_VERSION
-from .decode import decode_logs, raw_to_log
-from .events import EVENTS, EVENTS_BY_TABLE
 from .models import ADMIN_ACTION, DERIVED_VERSION, EVENT_TABLES, RAW_LOG, IndexerCursor
 from .projections import PROJECTIONS
 

@@ -12,9 +12,9 @@ from typing import Any
 from eth_hash.auto import keccak
 from sqlalchemy import Engine
 
-from ledger.rpc import Transport
+from ledger.chain.decode import decode_logs, raw_rows
+from ledger.chain.rpc import Transport
 
-from .decode import decode_logs, raw_rows
 from .errors import ReorgTooDeepError
 from .fetch import LogFetcher
 from .replay import rebuild

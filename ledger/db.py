@@ -1,4 +1,4 @@
-"""Database engines and migrations, for SQLite (default) and PostgreSQL (`ESG_DATABASE_URL`).
+"""Database engines and sessions, for SQLite (default) and PostgreSQL (`ESG_DATABASE_URL`).
 
 SQLite runs in WAL mode and every transaction starts with BEGIN IMMEDIATE, so two writers never
 deadlock on a lock upgrade; PostgreSQL uses row locks where the relayer allocates nonces.
@@ -16,13 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
-
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str, *, synchronous: str = "FULL", write_timeout: float = 60.0) -> Engine:
@@ -140,17 +136,6 @@ _GATES_LOCK = threading.Lock()
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
-
-
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Brings the schema to `revision` (Alembic); safe to run from several processes at once."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(7347215)"))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
 
 
 @contextmanager

@@ -14,9 +14,9 @@ import requests
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from .chain.rpc import HttpRpc, display_url
 from .compile import Artifact, compile_contracts
 from .errors import ChainError, ChainMismatchError, DeploymentError
-from .rpc import HttpRpc, display_url
 from .settings import Settings
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ LedgerError
 ├── ChainError                    the JSON-RPC node
 │   ├── RpcError                  a JSON-RPC error response (code, message, data kept)
 │   └── ChainMismatchError        the node is not the chain the deployment or action is for
+├── DecodeError                   a log that matches a known event's topic but not its layout
 ├── DeploymentError               no deployment, or one whose code is gone from the chain
 ├── ActionError                   a resident's action is refused (carries .code and .field)
 │   ├── InvalidActionError        a field is missing, malformed or out of range
@@ -57,6 +58,17 @@ class RpcError(ChainError):
         self.rpc_message = message
         self.data = data
         super().__init__(f"{method} failed: {message} (code {code})")
+
+
+class DecodeError(LedgerError):
+    """A log that matches a known event's topic but not its layout: nothing is stored from it."""
+
+    def __init__(self, log: dict[str, object], problem: str) -> None:
+        self.log = log
+        super().__init__(
+            f"cannot decode log {log.get('logIndex')} of block {log.get('blockNumber')} "
+            f"({log.get('transactionHash')}): {problem}"
+        )
 
 
 class ChainMismatchError(ChainError):

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from .chain.rpc import HttpRpc
 from .errors import ToolchainError
-from .rpc import HttpRpc
 from .toolchain import anvil_binary
 
 _PR_SET_PDEATHSIG = 1

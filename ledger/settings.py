@@ -134,7 +134,7 @@ class Settings(BaseSettings):
     def public_rpc(self) -> str:
         """The node URL offered to browsers (/partner): ESG_PUBLIC_RPC_URL, else ESG_RPC_URL unless it
         carries credentials (a provider's key in its path, query or user part), else empty."""
-        from .rpc import display_url
+        from .chain.rpc import display_url
 
         if self.public_rpc_url is not None:
             return str(self.public_rpc_url).rstrip("/")

@@ -13,10 +13,9 @@ from eth_abi.abi import decode
 from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 
-from indexer.decode import PLOGGING_RECORDED, decode_logs
-
+from .chain.decode import PLOGGING_RECORDED, decode_logs
+from .chain.rpc import Transport
 from .deploy import Deployment
-from .rpc import Transport
 
 _BALANCE_OF = keccak(b"balanceOf(address)")[:4]
 

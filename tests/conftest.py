@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ledger.chain.rpc import HttpRpc
 from ledger.deploy import Deployment, deploy
 from ledger.node import AnvilNode
-from ledger.rpc import HttpRpc
 from ledger.settings import Settings
 
 from .support import Postgres, free_port

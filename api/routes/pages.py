@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from indexer.decode import PLOGGING_RECORDED
+from ledger.chain.decode import PLOGGING_RECORDED
 
 from ..deps import ServicesDep
 

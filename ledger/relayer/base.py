@@ -17,12 +17,12 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
+from ..chain.revert import ErrorDecoder
+from ..chain.rpc import Transport
 from ..db import read_scope, session_scope
 from ..deploy import Deployment
 from ..errors import ChainError
 from ..models import IN_FLIGHT, RelayAttempt, RelayTx, TxStatus
-from ..revert import ErrorDecoder
-from ..rpc import Transport
 from ..settings import Settings
 from . import fees as fee_math
 from .broadcast import Outcome, classify

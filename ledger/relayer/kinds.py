@@ -16,8 +16,7 @@ from typing import Any
 from eth_abi.abi import decode, encode
 from eth_hash.auto import keccak
 
-from indexer.decode import PLOGGING_RECORDED, topic
-
+from ..chain.decode import PLOGGING_RECORDED, topic
 from ..models import Action
 
 FEEDBACK_SUBMITTED = topic("FeedbackSubmitted(uint256,bytes32,address,uint16,uint32,bytes32,uint64)")

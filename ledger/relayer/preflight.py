@@ -15,11 +15,10 @@ from typing import Any
 
 from eth_hash.auto import keccak
 
-from indexer.decode import ACTION_FAILED
-
+from ..chain.decode import ACTION_FAILED
+from ..chain.rpc import Transport
 from ..errors import RpcError
 from ..models import Action
-from ..rpc import Transport
 from .kinds import BatchKind
 
 log = logging.getLogger(__name__)

@@ -22,10 +22,9 @@ from sqlalchemy import bindparam
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from indexer.decode import ACTION_FAILED
-
+from ..chain.decode import ACTION_FAILED
+from ..chain.revert import ErrorDecoder
 from ..models import IN_FLIGHT, Action, ActionStatus, AttemptStatus, RelayAttempt, RelayTx, TxStatus
-from ..revert import ErrorDecoder
 from .kinds import RECORDED_TOPICS
 from .state import confirm_each, fail_each, move
 

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ledger.actions import verify_submission
-from ledger.db import make_engine, migrate, session_scope
+from ledger.chain.rpc import HttpRpc
+from ledger.db import make_engine, session_scope
 from ledger.deploy import Deployment
 from ledger.eip712 import PLOGGING
 from ledger.outbox import accept_action
 from ledger.relayer import Relayer
-from ledger.rpc import HttpRpc
 from ledger.settings import Settings
+from migrations import migrate
 
 from ..support import Resident, plogging_payload
 

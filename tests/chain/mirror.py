@@ -13,9 +13,10 @@ from indexer.audit import reconcile
 from indexer.models import ADMIN_ACTION, EVENT_TABLES, RAW_LOG
 from indexer.projections import PROJECTIONS
 from indexer.runner import Indexer
-from ledger.db import make_engine, migrate
+from ledger.chain.rpc import HttpRpc, Transport
+from ledger.db import make_engine
 from ledger.deploy import Deployment
-from ledger.rpc import HttpRpc, Transport
+from migrations import migrate
 
 from ..support import Postgres
 

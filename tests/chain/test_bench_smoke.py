@@ -3,8 +3,8 @@ phase and audit run end to end (its figures are not checked here: timings belong
 
 from __future__ import annotations
 
-from indexer.bench import run
-from ledger.bench.pipeline import pipeline
+from bench.indexer import run
+from bench.pipeline import pipeline
 
 
 def test_indexer_benchmark_runs_end_to_end_and_audits_clean() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.gasbench import run_gas_bench
+from bench.gas import run_gas_bench
 
 
 def test_gas_targets_hold_against_eas() -> None:

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, text
 from indexer.errors import ReorgTooDeepError
 from indexer.models import DERIVED_VERSION
 from indexer.store import store
+from ledger.chain.rpc import HttpRpc
 from ledger.deploy import Deployment
-from ledger.rpc import HttpRpc
 from ledger.settings import Settings
 
 from ..faults import Answer, Decision, FaultProxy, Forward

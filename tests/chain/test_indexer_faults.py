@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from indexer.errors import IndexerError
+from ledger.chain.rpc import HttpRpc
 from ledger.deploy import Deployment
 from ledger.errors import ChainError
-from ledger.rpc import HttpRpc
 from ledger.settings import Settings
 
 from ..faults import Answer, Decision, Error, FaultProxy, Forward, HttpFailure, Stall

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from ledger.chain.rpc import HttpRpc
 from ledger.deploy import Deployment
 from ledger.node import AnvilNode
-from ledger.rpc import HttpRpc
 
 from ..relayer.proxy import Fault, Proxy
 from ..support import Resident, Server, wait_until

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ledger.chain.rpc import HttpRpc
 from ledger.deploy import Deployment, deploy
 from ledger.node import AnvilNode
-from ledger.rpc import HttpRpc
 from ledger.settings import Settings
 
 from ..support import Resident, Server, free_port, wait_until

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from ledger.chain.rpc import HttpRpc
 from ledger.deploy import Deployment
 from ledger.node import AnvilNode
-from ledger.rpc import HttpRpc
 
 from ..support import Resident, Server, plogging_payload, wait_until
 
@@ -23,7 +23,7 @@ RESIDENTS = 15
 
 
 def _chain_records(rpc: HttpRpc, deployment: Deployment) -> Counter[str]:
-    from indexer.decode import PLOGGING_RECORDED
+    from ledger.chain.decode import PLOGGING_RECORDED
 
     logs = rpc.call(
         "eth_getLogs",

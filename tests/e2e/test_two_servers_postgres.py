@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from ledger.chain.rpc import HttpRpc
 from ledger.deploy import Deployment
 from ledger.node import AnvilNode
-from ledger.rpc import HttpRpc
 
 from ..support import Postgres, Resident, Server, wait_until
 from .test_plogging_e2e import submit_signed

@@ -15,12 +15,12 @@ from typing import Any
 from eth_utils import to_checksum_address
 from web3 import Web3
 
-from indexer.admin import ADMIN_ACTIONS
-from indexer.decode import TABLES
-from indexer.events import EVENTS_BY_TOPIC
+from ledger.chain.admin import ADMIN_ACTIONS
+from ledger.chain.decode import TABLES
+from ledger.chain.events import EVENTS_BY_TOPIC
+from ledger.chain.rpc import HttpRpc
 from ledger.deploy import deploy
 from ledger.node import AnvilNode
-from ledger.rpc import HttpRpc
 from ledger.settings import Settings
 
 from ..chain.scenario import Scenario

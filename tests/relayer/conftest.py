@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from indexer.decode import PLOGGING_RECORDED
-from ledger.db import make_engine, migrate
+from ledger.chain.decode import PLOGGING_RECORDED
+from ledger.chain.rpc import HttpRpc
+from ledger.db import make_engine
 from ledger.deploy import Deployment
 from ledger.node import AnvilNode
 from ledger.relayer import Relayer
-from ledger.rpc import HttpRpc
 from ledger.settings import Settings
+from migrations import migrate
 
 from ..chain.activity import accept_signed
 from ..support import Resident

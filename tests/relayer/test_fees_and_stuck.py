@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ledger.rpc import HttpRpc
+from ledger.chain.rpc import HttpRpc
 
 from ..support import Resident
 from .conftest import Rig

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from ledger.rpc import HttpRpc
+from ledger.chain.rpc import HttpRpc
 
 from ..support import Resident
 from .conftest import Rig

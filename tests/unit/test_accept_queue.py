@@ -10,9 +10,10 @@ from sqlalchemy import Engine, event, text
 
 from ledger.actions import VerifiedAction
 from ledger.committer import AcceptQueue
-from ledger.db import make_engine, migrate
+from ledger.db import make_engine
 from ledger.outbox import Accepted, ResidentLimits
 from ledger.types import Address
+from migrations import migrate
 
 
 def action(i: int) -> VerifiedAction:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from eth_abi.abi import encode
 
-from indexer.decode import PLOGGING_RECORDED, TABLES, decode_logs, raw_rows, raw_to_log
-from indexer.errors import DecodeError
-from indexer.events import EVENTS, EVENTS_BY_TOPIC, topic
+from ledger.chain.decode import PLOGGING_RECORDED, TABLES, decode_logs, raw_rows, raw_to_log
+from ledger.chain.events import EVENTS, EVENTS_BY_TOPIC, topic
+from ledger.errors import DecodeError
 
 GOLDEN = json.loads((Path(__file__).resolve().parent.parent / "golden" / "logs.json").read_text())
 NEVER_EMITTED = {"RoleAdminChanged"}  # no contract exposes _setRoleAdmin: tested on an encoded log below

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.events import EVENTS, topic
+from ledger.chain.events import EVENTS, topic
 from ledger.compile import compile_contracts
 
 CONTRACTS = ("ParticipationToken", "PloggingRegistry", "FeedbackBox", "CommunityRewards", "ActionBatcher")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from ledger.db import make_engine, migrate
+from ledger.db import make_engine
 from ledger.feedback import FeedbackContent, content_hash, erase_content, store_content
+from migrations import migrate
 
 
 def test_erasure_forgets_text_and_salt_and_keeps_the_hash(tmp_path: Path) -> None:

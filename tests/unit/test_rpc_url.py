@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ledger.chain.rpc import HttpRpc, display_url
 from ledger.deploy import deploy
 from ledger.errors import ChainError
-from ledger.rpc import HttpRpc, display_url
 from ledger.settings import Settings
 
 

@@ -39,13 +39,13 @@ from coincurve import PrivateKey
 from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 
-from indexer.decode import PLOGGING_RECORDED
+from ledger.chain.decode import PLOGGING_RECORDED
+from ledger.chain.rpc import HttpRpc
+from ledger.deploy import Deployment, deploy
+from ledger.eip712 import PLOGGING
+from ledger.node import AnvilNode
+from ledger.settings import PROJECT_ROOT, Settings
 
-from ..deploy import Deployment, deploy
-from ..eip712 import PLOGGING
-from ..node import AnvilNode
-from ..rpc import HttpRpc
-from ..settings import PROJECT_ROOT, Settings
 from ._http import Connection
 
 

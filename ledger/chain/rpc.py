@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import orjson
 import urllib3
 
-from .errors import ChainError, RpcError
+from ..errors import ChainError, RpcError
 
 
 class Transport(Protocol):

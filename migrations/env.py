@@ -10,7 +10,7 @@ import ledger.models  # noqa: F401  (registers the outbox tables)
 target_metadata = SQLModel.metadata
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through ledger.db.migrate(engine)")
+    raise RuntimeError("run migrations through migrations.migrate(engine)")
 context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
 with context.begin_transaction():
     context.run_migrations()

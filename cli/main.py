@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from .deploy import Deployment
-from .node import AnvilNode
-from .rpc import HttpRpc
-from .settings import Settings, get_settings
+from ledger.chain.rpc import HttpRpc
+from ledger.deploy import Deployment
+from ledger.node import AnvilNode
+from ledger.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -126,8 +126,8 @@ def deploy(
     force: Annotated[bool, typer.Option(help="Deploy even if the manifest's deployment is live.")] = False,
 ) -> None:
     """Deploy the contracts (unless already live) and write the chain's manifest."""
-    from .deploy import deploy as do_deploy
-    from .deploy import ensure_deployment
+    from ledger.deploy import deploy as do_deploy
+    from ledger.deploy import ensure_deployment
 
     _logging()
     settings = get_settings()
@@ -139,8 +139,9 @@ def deploy(
 
 def _context(settings: Settings) -> tuple[HttpRpc, Deployment, Engine]:
     """The node, this chain's deployment manifest and the migrated database."""
-    from .db import make_engine, migrate
-    from .deploy import Deployment, chain_identity, manifest_path
+    from ledger.db import make_engine
+    from ledger.deploy import Deployment, chain_identity, manifest_path
+    from migrations import migrate
 
     rpc = HttpRpc(settings.rpc)
     chain_id, _ = chain_identity(rpc)
@@ -191,7 +192,8 @@ def index(
     _logging("WARNING")
     settings = get_settings()
     if replay:
-        from .db import make_engine, migrate
+        from ledger.db import make_engine
+        from migrations import migrate
 
         engine = make_engine(settings.db_url)
         migrate(engine)
@@ -262,8 +264,8 @@ def verify(
     """Check a record or a balance on-chain, without trusting the city's database; exit 1 if they disagree."""
     import httpx
 
-    from .deploy import Deployment, chain_identity, manifest_path
-    from .verify import verify_action, verify_balance
+    from ledger.deploy import Deployment, chain_identity, manifest_path
+    from ledger.verify import verify_action, verify_balance
 
     _logging("WARNING")
     settings = get_settings()
@@ -319,7 +321,7 @@ def bench_gas(json_path: Annotated[str, typer.Option("--json", help="Where to wr
     """Gas per action for every kind, against EAS multiAttestByDelegation, on one anvil in one run."""
     import json
 
-    from .gasbench import run_gas_bench
+    from bench.gas import run_gas_bench
 
     _logging("WARNING")
     figures = run_gas_bench()
@@ -336,7 +338,7 @@ def bench_signatures(
     """EIP-712 verification throughput: ours (fixed layout + coincurve) against eth-account's generic path."""
     import json
 
-    from .bench import signatures
+    from bench import signatures
 
     figures = signatures(count)
     with open(json_path, "w") as fh:
@@ -358,7 +360,7 @@ def bench_indexer(
     """Backfill speed (ours into SQLite and PostgreSQL, Ponder), live lag, and the audit afterwards."""
     import json
 
-    from indexer.bench import run
+    from bench.indexer import run
 
     _logging("WARNING")
     figures = run(
@@ -392,7 +394,7 @@ def bench_pipeline(
     import json
     from pathlib import Path
 
-    from .bench.pipeline import pipeline
+    from bench.pipeline import pipeline
 
     _logging("WARNING")
     figures = pipeline(

@@ -12,17 +12,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ledger.db import make_engine, migrate
+from indexer.audit import reconcile
+from indexer.runner import Indexer
+from ledger.chain.rpc import HttpRpc
+from ledger.db import make_engine
 from ledger.deploy import Deployment, deploy
 from ledger.node import AnvilNode
 from ledger.pgcluster import ThrowawayPostgres
-from ledger.rpc import HttpRpc
 from ledger.settings import Settings
+from migrations import migrate
 
 from . import _ponder
-from ._benchchain import BATCH, SessionFactory
-from .audit import reconcile
-from .runner import Indexer
+from ._chain import BATCH, SessionFactory
 
 
 def _free_port() -> int:

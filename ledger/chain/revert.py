@@ -7,7 +7,7 @@ from typing import Any
 from eth_abi.abi import decode
 from eth_hash.auto import keccak
 
-from .errors import ContractRevertError
+from ..errors import ContractRevertError
 
 
 def _type_string(item: dict[str, Any]) -> str:

@@ -20,9 +20,9 @@ from eth_account import Account
 from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 
+from ledger.chain.rpc import HttpRpc
 from ledger.deploy import Deployment
 from ledger.eip712 import PLOGGING
-from ledger.rpc import HttpRpc
 from ledger.settings import Settings
 
 _RECORD_BATCH = keccak(

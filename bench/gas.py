@@ -21,10 +21,10 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
-from .deploy import Deployment, deploy
-from .eip712 import DONATION, FEEDBACK, PLOGGING, REDEMPTION, SUPPORT, ActionType
-from .node import AnvilNode
-from .settings import PROJECT_ROOT, Settings
+from ledger.deploy import Deployment, deploy
+from ledger.eip712 import DONATION, FEEDBACK, PLOGGING, REDEMPTION, SUPPORT, ActionType
+from ledger.node import AnvilNode
+from ledger.settings import PROJECT_ROOT, Settings
 
 BATCH = 100
 FEEDBACK_BATCH = 64  # FeedbackBox.MAX_BATCH and CommunityRewards.MAX_BATCH

@@ -15,8 +15,8 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 
+from ..errors import DecodeError
 from .admin import ADMIN_ACTIONS
-from .errors import DecodeError
 from .events import EVENTS, EVENTS_BY_TABLE, EVENTS_BY_TOPIC, EventSpec, topic
 
 __all__ = [
