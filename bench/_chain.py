@@ -22,7 +22,7 @@ from eth_utils.address import to_checksum_address
 
 from ledger.chain.rpc import HttpRpc
 from ledger.deploy import Deployment
-from ledger.eip712 import PLOGGING
+from ledger.kinds import PLOGGING
 from ledger.settings import Settings
 
 _RECORD_BATCH = keccak(
@@ -99,11 +99,12 @@ class SessionFactory:
             evidence = os.urandom(32)
             message: dict[str, Any] = {
                 "resident": r.address,
-                "distanceMeters": 3000 + r.nonce,
-                "durationSeconds": 1800,
+                "distanceMeters": 1000 + r.nonce % 500,
+                "durationSeconds": 300,
                 "trashGrams": 500,
                 "areaCode": 41117,
-                "startedAt": now - 3600,
+                # chronological per resident (no overlaps), at most 254 sessions a day
+                "startedAt": now - 7 * 86_400 + 600 + r.nonce * 340,
                 "evidenceHash": "0x" + evidence.hex(),
                 "nonce": r.nonce,
                 "deadline": now + 86_400,

@@ -22,7 +22,8 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from ledger.deploy import Deployment, deploy
-from ledger.eip712 import DONATION, FEEDBACK, PLOGGING, REDEMPTION, SUPPORT, ActionType
+from ledger.eip712 import ActionType
+from ledger.kinds import DONATION, FEEDBACK, PLOGGING, REDEMPTION, SUPPORT
 from ledger.node import AnvilNode
 from ledger.settings import PROJECT_ROOT, Settings
 
@@ -90,7 +91,8 @@ class _Bench:
                 "durationSeconds": 1800,
                 "trashGrams": 850,
                 "areaCode": 41117,
-                "startedAt": now - 3600,
+                # a resident's sessions are chronological: round `nonce` starts after the last ended
+                "startedAt": now - 6 * 86_400 + nonce * 1801,
                 "evidenceHash": "0x" + os.urandom(32).hex(),
                 "nonce": nonce,
                 "deadline": self.deadline,

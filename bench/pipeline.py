@@ -42,7 +42,7 @@ from eth_utils.address import to_checksum_address
 from ledger.chain.decode import PLOGGING_RECORDED
 from ledger.chain.rpc import HttpRpc
 from ledger.deploy import Deployment, deploy
-from ledger.eip712 import PLOGGING
+from ledger.kinds import PLOGGING
 from ledger.node import AnvilNode
 from ledger.settings import PROJECT_ROOT, Settings
 
@@ -79,7 +79,7 @@ def sign_actions(*, deployment: Deployment, residents: int, per_resident: int, s
                 "durationSeconds": 1800,
                 "trashGrams": 850,
                 "areaCode": 41117,
-                "startedAt": now - 7200 + n * 60,
+                "startedAt": now - 6 * 86_400 + n * 1801,  # chronological: no two overlap
                 "evidenceHash": "0x" + keccak(f"{address}-{n}".encode()).hex(),
                 "nonce": n,
                 "deadline": now + 86_400,
@@ -355,7 +355,7 @@ def pipeline(
             "ESG_RELAYER_MAX_IN_FLIGHT": str(max_in_flight),
         }
         server = subprocess.Popen(
-            [sys.executable, "-m", "ledger", "serve", "--no-embedded-node"],
+            [sys.executable, "-m", "cli", "serve", "--no-embedded-node"],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=open(work / "server.log", "ab"),  # noqa: SIM115

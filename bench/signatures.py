@@ -9,7 +9,8 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from ledger.eip712 import PLOGGING, normalize_signature, recover
+from ledger.eip712 import normalize_signature, recover
+from ledger.kinds import PLOGGING
 
 _CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 

@@ -12,21 +12,25 @@ from importlib.util import find_spec
 if "ETH_HASH_BACKEND" not in os.environ and find_spec("sha3") is not None:
     os.environ["ETH_HASH_BACKEND"] = "pysha3"
 
-from .actions import VerifiedAction, verify_submission
 from .deploy import Deployment, deploy, ensure_deployment
-from .eip712 import ACTION_TYPES, ActionType
+from .eip712 import ActionType
 from .errors import LedgerError
+from .intake import prepare, verify_submission
+from .kinds import ACTION_TYPES, KINDS, Kind, VerifiedAction
 from .settings import Settings, get_settings
 
 __all__ = [
     "ACTION_TYPES",
+    "KINDS",
     "ActionType",
     "Deployment",
+    "Kind",
     "LedgerError",
     "Settings",
     "VerifiedAction",
     "deploy",
     "ensure_deployment",
     "get_settings",
+    "prepare",
     "verify_submission",
 ]

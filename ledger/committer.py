@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from .actions import VerifiedAction
 from .db import session_scope
 from .errors import RateLimitedError
+from .kinds import VerifiedAction
 from .outbox import Accepted, ResidentLimits, accept_actions
 
 log = logging.getLogger(__name__)

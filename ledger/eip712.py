@@ -8,6 +8,7 @@ contracts' own `digest()` and typehash getters. Recovery uses coincurve (libsecp
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -111,97 +112,25 @@ class ActionType:
         }
 
 
-PLOGGING = ActionType(
-    kind="plogging",
-    contract="PloggingRegistry",
-    primary_type="PloggingSession",
-    fields=(
-        ("resident", "address"),
-        ("distanceMeters", "uint32"),
-        ("durationSeconds", "uint32"),
-        ("trashGrams", "uint32"),
-        ("areaCode", "uint32"),
-        ("startedAt", "uint64"),
-        ("evidenceHash", "bytes32"),
-        ("nonce", "uint64"),
-        ("deadline", "uint64"),
-    ),
-)
+# A smart account's (ERC-1271) signature may be longer than an ECDSA one: passkeys and multisigs
+# sign with a few hundred bytes. 2 KiB bounds what a batch carries for one action.
+MAX_SIGNATURE_BYTES = 2048
+_SIGNATURE = re.compile(rf"0x(?:[0-9a-fA-F]{{2}}){{1,{MAX_SIGNATURE_BYTES}}}")
 
-FEEDBACK = ActionType(
-    kind="feedback",
-    contract="FeedbackBox",
-    primary_type="Feedback",
-    fields=(
-        ("resident", "address"),
-        ("category", "uint16"),
-        ("areaCode", "uint32"),
-        ("contentHash", "bytes32"),
-        ("nonce", "uint64"),
-        ("deadline", "uint64"),
-    ),
-)
 
-SUPPORT = ActionType(
-    kind="support",
-    contract="FeedbackBox",
-    primary_type="Support",
-    fields=(("resident", "address"), ("itemId", "uint64"), ("nonce", "uint64"), ("deadline", "uint64")),
-)
-
-REDEMPTION = ActionType(
-    kind="redemption",
-    contract="CommunityRewards",
-    primary_type="Redemption",
-    fields=(
-        ("resident", "address"),
-        ("partner", "address"),
-        ("amount", "uint256"),
-        ("offerHash", "bytes32"),
-        ("nonce", "uint64"),
-        ("deadline", "uint64"),
-    ),
-)
-
-DONATION = ActionType(
-    kind="donation",
-    contract="CommunityRewards",
-    primary_type="Donation",
-    fields=(
-        ("resident", "address"),
-        ("causeId", "uint32"),
-        ("amount", "uint256"),
-        ("nonce", "uint64"),
-        ("deadline", "uint64"),
-    ),
-)
-
-CLAIM = ActionType(
-    kind="claim",
-    contract="CommunityRewards",
-    primary_type="Claim",
-    fields=(
-        ("resident", "address"),
-        ("campaignId", "uint64"),
-        ("amount", "uint256"),
-        ("nonce", "uint64"),
-        ("deadline", "uint64"),
-    ),
-)
-
-# Every kind the contracts accept. The API prepares and accepts only those in api.KINDS so far.
-ACTION_TYPES: dict[str, ActionType] = {
-    t.kind: t for t in (PLOGGING, FEEDBACK, SUPPORT, REDEMPTION, DONATION, CLAIM)
-}
-ACTION_TYPES_BY_PRIMARY: dict[str, ActionType] = {t.primary_type: t for t in ACTION_TYPES.values()}
+def signature_bytes(signature: str) -> bytes:
+    """`0x` and an even number of hex digits (1 to 2,048 bytes), nothing else."""
+    if not isinstance(signature, str) or not _SIGNATURE.fullmatch(signature):
+        raise InvalidActionError(
+            f"expected 0x followed by an even number of hex digits (at most {MAX_SIGNATURE_BYTES} bytes)",
+            field="signature",
+        )
+    return bytes.fromhex(signature[2:])
 
 
 def normalize_signature(signature: str) -> bytes:
     """A 65-byte ECDSA signature as the contracts accept it: low s, v in {27, 28}."""
-    try:
-        raw = bytes.fromhex(signature[2:] if signature.startswith("0x") else "!")
-    except ValueError:
-        raise InvalidActionError("expected 0x-prefixed hex", field="signature") from None
+    raw = signature_bytes(signature)
     if len(raw) != 65:
         raise InvalidSignatureError(f"expected 65 bytes, got {len(raw)}", field="signature")
     r, s, v = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"), raw[64]

@@ -12,8 +12,8 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from .actions import VerifiedAction
 from .errors import RateLimitedError
+from .kinds import VerifiedAction
 from .models import Action, ActionPublic, ActionStatus, ResidentNonce
 from .relayer.state import log_accepted
 

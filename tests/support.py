@@ -38,7 +38,7 @@ def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.1)
 
 
 class Server:
-    """`python -m ledger serve` as a real process on a free port, against a given node and database."""
+    """`python -m cli serve` as a real process on a free port, against a given node and database."""
 
     def __init__(self, *, rpc_url: str, data_dir: Path, database_url: str | None = None, **env: str) -> None:
         self.port = free_port()
@@ -69,7 +69,7 @@ class Server:
     def start(self, timeout: float = 60) -> Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ledger", "serve", "--no-embedded-node"],
+            [sys.executable, "-m", "cli", "serve", "--no-embedded-node"],
             env=self.env,
             cwd=ROOT,
             stdout=open(self.log, "ab"),  # noqa: SIM115
@@ -127,14 +127,27 @@ class Resident:
         )
 
 
+# A resident's sessions are recorded in the order they happened (each starts at or after the end of
+# the one before: PloggingRegistrySessionOverlaps). Tests share residents across calls, so every
+# default session starts after the previous one ended: 5-minute sessions from six days ago, a
+# clock that reaches now only after ~1,700 sessions in one process.
+_SESSION_SECONDS = 300
+_next_start = int(time.time()) - 6 * 86_400
+
+
+def next_session_start(duration: int = _SESSION_SECONDS) -> int:
+    global _next_start
+    start, _next_start = _next_start, _next_start + duration + 1
+    return start
+
+
 def plogging_payload(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
     payload = {
-        "distanceMeters": 3200,
-        "durationSeconds": 1800,
+        "distanceMeters": 600,
+        "durationSeconds": _SESSION_SECONDS,
         "trashGrams": 850,
         "areaCode": 41117,
-        "startedAt": now - 3600,
+        "startedAt": next_session_start(),
         "evidenceHash": "0x" + os.urandom(32).hex(),
     }
     payload.update(overrides)

@@ -5,17 +5,17 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from eth_abi.abi import decode
-from eth_hash.auto import keccak
 from fastapi import APIRouter, HTTPException, Path
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from ledger.actions import VerifiedAction, action_type, parse_address, parse_payload, verify_submission
-from ledger.errors import ActionError, InvalidActionError, InvalidSignatureError
-from ledger.feedback import category_id, store_content
+from ledger import intake
+from ledger.db import read_scope
+from ledger.errors import ActionError, InvalidSignatureError
+from ledger.intake import attach, needs_attach, verify_submission
+from ledger.kinds import VerifiedAction
 from ledger.models import ActionPublic
-from ledger.outbox import allocate_resident_nonce, get_action, to_public
+from ledger.outbox import get_action, to_public
 
 from ..deps import ReadSessionDep, ServicesDep, SessionDep
 from ..errors import error_body
@@ -30,57 +30,27 @@ from ..schemas import (
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
-_NONCE_WINDOW = keccak(b"nonceWindow(address)")[:4]
 ActionId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The action's EIP-712 digest.")]
-
-
-def _check_ended(message: dict[str, Any], now: int, field: str) -> None:
-    if "startedAt" in message and message["startedAt"] + message["durationSeconds"] > now:
-        raise InvalidActionError(
-            f"the session ends at {message['startedAt'] + message['durationSeconds']}, after now ({now}); "
-            "submit it once it has ended",
-            field=field,
-        )
 
 
 def build_typed_data(
     services: ServicesDep, session: SessionDep, *, kind: str, resident: str, payload: Any
 ) -> dict[str, Any]:
     """The typed data `prepare` hands out: validated payload, a fresh nonce, a deadline."""
-    spec = action_type(kind)
-    address = parse_address(resident, field="resident")
-    fields = parse_payload(kind, payload)
-    now = int(time.time())
-    if kind == "feedback":
-        fields = {
-            "category": category_id(
-                session=session, chain_id=services.deployment.chain_id, name=fields["category"]
-            ),
-            "areaCode": fields["areaCode"],
-            "contentHash": store_content(
-                session=session, resident=address, category=fields["category"], content=fields["content"]
-            ),
-        }
-    else:
-        _check_ended(fields, now, "payload.startedAt")
-    contract = services.deployment.address(spec.contract)
-    window = services.rpc.call(
-        "eth_call",
-        [
-            {"to": contract, "data": "0x" + (_NONCE_WINDOW + bytes(12) + bytes.fromhex(address[2:])).hex()},
-            "latest",
-        ],
+    return intake.prepare(
+        session=session,
+        rpc=services.rpc,
+        chain_id=services.deployment.chain_id,
+        contracts=services.contract_addresses,
+        kind_name=kind,
+        resident=resident,
+        payload=payload,
+        now=int(time.time()),
+        ttl=services.settings.action_ttl,
     )
-    chain_next = decode(["uint64", "uint128"], bytes.fromhex(window[2:]))[0]
-    nonce = allocate_resident_nonce(
-        session=session, contract=contract, resident=address, chain_next=chain_next
-    )
-    session.commit()
-    message = {"resident": address, **fields, "nonce": nonce, "deadline": now + services.settings.action_ttl}
-    return spec.typed_data(services.deployment.chain_id, contract, message)
 
 
-@router.post("/prepare", response_model=PrepareResponse)
+@router.post("/prepare", response_model=PrepareResponse, responses={400: {}, 422: {}, 429: {}})
 def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
     """Builds the EIP-712 typed data a resident signs, with a fresh nonce and a deadline."""
     return {
@@ -99,17 +69,28 @@ def verify_body(services: ServicesDep, body: SubmitRequest, now: int, *, erc1271
         now=now,
         erc1271=services.erc1271_valid if erc1271 else None,
     )
-    _check_ended(action.message, now, "typedData.message.startedAt")
+    if needs_attach(action):
+        with read_scope(services.engine) as session:
+            action = attach(action, session=session, chain_id=services.deployment.chain_id)
     return action
 
 
 async def verify_async(services: ServicesDep, body: SubmitRequest, now: int) -> VerifiedAction:
-    # ECDSA is checked on the event loop (~0.1 ms); only a signature that is not the resident's
-    # ECDSA one goes to a thread, where asking a smart-account resident (ERC-1271) may block on RPC.
+    # ECDSA is checked on the event loop (~0.1 ms); a signature that is not the resident's ECDSA
+    # one (a smart account: ERC-1271 may block on RPC) and a kind that reads SQL go to a thread.
     try:
-        return verify_body(services, body, now, erc1271=False)
+        action = verify_submission(
+            body.typedData,
+            body.signature,
+            chain_id=services.deployment.chain_id,
+            contracts=services.contract_addresses,
+            now=now,
+        )
     except InvalidSignatureError:
         return await run_in_threadpool(verify_body, services, body, now, erc1271=True)
+    if needs_attach(action):
+        return await run_in_threadpool(verify_body, services, body, now, erc1271=False)
+    return action
 
 
 @router.post("", status_code=202, response_model=SubmitResponse, responses={429: {}})

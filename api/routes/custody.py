@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header
 
-from ledger.actions import action_type
 from ledger.custody import KeyEncrypter, LocalMasterKey, create_wallet, export_wallet, get_wallet, sign_action
 from ledger.errors import ActionError, CustodyUnavailableError, NotAuthenticatedError
+from ledger.kinds import kind
 
 from ..deps import ServicesDep, SessionDep
 from ..schemas import (
@@ -65,7 +65,7 @@ def act(
     address = get_wallet(session=session, subject=body.subject).address
     typed = build_typed_data(services, session, kind=body.kind, resident=address, payload=body.payload)
     _, signature = sign_action(
-        session=session, subject=body.subject, keys=keys, spec=action_type(body.kind), typed_data=typed
+        session=session, subject=body.subject, keys=keys, spec=kind(body.kind).eip712, typed_data=typed
     )
     session.rollback()  # end this request's transaction: the accept queue's writer needs the lock
     # The same checks as any submission: what was signed is exactly what this deployment prepared.

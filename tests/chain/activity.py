@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from ledger.actions import verify_submission
 from ledger.chain.rpc import HttpRpc
 from ledger.db import make_engine, session_scope
 from ledger.deploy import Deployment
-from ledger.eip712 import PLOGGING
+from ledger.intake import verify_submission
+from ledger.kinds import PLOGGING
 from ledger.outbox import accept_action
 from ledger.relayer import Relayer
 from ledger.settings import Settings

@@ -17,7 +17,8 @@ from eth_hash.auto import keccak
 from web3 import Web3
 
 from ledger.deploy import ROLE, Deployment
-from ledger.eip712 import CLAIM, DONATION, FEEDBACK, PLOGGING, REDEMPTION, SUPPORT, ActionType
+from ledger.eip712 import ActionType
+from ledger.kinds import CLAIM, DONATION, FEEDBACK, PLOGGING, REDEMPTION, SUPPORT
 from ledger.settings import Settings
 
 from ..support import Resident
@@ -43,6 +44,12 @@ class Scenario:
 
     def now(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def next_start(self, duration: int = 1800) -> int:
+        """A session start after every earlier one ended: a resident's sessions are chronological."""
+        start = max(getattr(self, "_next_start", 0), self.now() - 6 * 86_400)
+        self._next_start = start + duration + 1
+        return start
 
     def send(self, who: LocalAccount, contract: str, function: str, *args: Any) -> Any:
         call = getattr(self.c[contract].functions, function)(*args)
@@ -82,7 +89,7 @@ class Scenario:
             "durationSeconds": 1800,
             "trashGrams": 850,
             "areaCode": 41117,
-            "startedAt": self.now() - 3600,
+            "startedAt": self.next_start(),
             "evidenceHash": "0x" + os.urandom(32).hex(),
         } | overrides
         return self.signed(PLOGGING, resident, **fields)

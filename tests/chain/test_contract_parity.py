@@ -11,7 +11,8 @@ from eth_account import Account
 from web3 import Web3
 
 from ledger.deploy import Deployment
-from ledger.eip712 import ACTION_TYPES, ActionType
+from ledger.eip712 import ActionType
+from ledger.kinds import ACTION_TYPES
 from ledger.node import AnvilNode
 
 DIGEST_FUNCTION = {

@@ -111,7 +111,7 @@ def test_kill_9_during_bulk_writes_loses_and_doubles_nothing(
     kills = 0
     for delay in (1.2, 1.5, 1.8, 2.1, 2.4):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ledger", "index"],
+            [sys.executable, "-m", "cli", "index"],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -123,7 +123,7 @@ def test_kill_9_during_bulk_writes_loses_and_doubles_nothing(
             kills += 1
         proc.wait()
     final = subprocess.run(
-        [sys.executable, "-m", "ledger", "index"],
+        [sys.executable, "-m", "cli", "index"],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -17,7 +17,7 @@ from .test_plogging_e2e import submit_signed, wait_final
 def cli(*args: str, anvil: AnvilNode, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ESG_RPC_URL": anvil.url, "ESG_DATA_DIR": str(data_dir), "ESG_ENV": "test"}
     return subprocess.run(
-        [sys.executable, "-m", "ledger", *args],
+        [sys.executable, "-m", "cli", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, event, text
 
-from ledger.actions import VerifiedAction
 from ledger.committer import AcceptQueue
 from ledger.db import make_engine
+from ledger.kinds import VerifiedAction
 from ledger.outbox import Accepted, ResidentLimits
 from ledger.types import Address
 from migrations import migrate

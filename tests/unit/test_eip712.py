@@ -11,8 +11,9 @@ from eth_hash.auto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.eip712 import PLOGGING, SECP256K1_N, normalize_signature, recover
+from ledger.eip712 import SECP256K1_N, normalize_signature, recover
 from ledger.errors import InvalidActionError, InvalidSignatureError
+from ledger.kinds import PLOGGING
 
 KEY = Account.from_key(b"\x01" * 32)
 u32 = st.integers(0, 2**32 - 1)
