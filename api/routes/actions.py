@@ -30,6 +30,17 @@ from ..schemas import (
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
+_REFUSED: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not valid JSON."},
+    413: {"description": "The request body is over the size limit (ESG_MAX_BODY_BYTES)."},
+    422: {
+        "description": "A field is missing, malformed or out of range, or the signature is not the "
+        "resident's; `error.field` names it."
+    },
+    429: {"description": "The resident's rate limit or daily cap."},
+    503: {"description": "The chain node is unavailable."},
+}
+
 ActionId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The action's EIP-712 digest.")]
 
 
@@ -50,7 +61,7 @@ def build_typed_data(
     )
 
 
-@router.post("/prepare", response_model=PrepareResponse, responses={400: {}, 422: {}, 429: {}})
+@router.post("/prepare", response_model=PrepareResponse, responses=_REFUSED)
 def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) -> dict[str, Any]:
     """Builds the EIP-712 typed data a resident signs, with a fresh nonce and a deadline."""
     return {
@@ -93,7 +104,7 @@ async def verify_async(services: ServicesDep, body: SubmitRequest, now: int) -> 
     return action
 
 
-@router.post("", status_code=202, response_model=SubmitResponse, responses={429: {}})
+@router.post("", status_code=202, response_model=SubmitResponse, responses=_REFUSED)
 async def submit(body: SubmitRequest, services: ServicesDep) -> dict[str, Any]:
     """Accepts a signed action into the durable outbox; the same action twice returns the same id."""
     action = await verify_async(services, body, int(time.time()))
@@ -103,7 +114,7 @@ async def submit(body: SubmitRequest, services: ServicesDep) -> dict[str, Any]:
     return {"id": stored.id, "status": stored.status}
 
 
-@router.post("/batch", status_code=202, response_model=BatchSubmitResponse)
+@router.post("/batch", status_code=202, response_model=BatchSubmitResponse, responses=_REFUSED)
 async def submit_batch(body: BatchSubmitRequest, services: ServicesDep) -> dict[str, Any]:
     """Accepts up to 1,000 signed actions in one durable transaction; each gets its own id or error."""
     now = int(time.time())
