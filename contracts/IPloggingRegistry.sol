@@ -128,10 +128,13 @@ interface IPloggingRegistry is ISignedActions {
     error PloggingRegistryTooMuchTrash(uint32 trashGrams, uint32 max);
     /// @notice The session ends in the future or started before the oldest accepted start time.
     error PloggingRegistryStartOutOfRange(uint64 startedAt, uint64 earliest, uint64 latest);
-    /// @notice The resident already recorded the daily maximum of sessions.
+    /// @notice The resident already recorded the daily maximum of sessions for the day this session started on.
     error PloggingRegistryDailySessionsExceeded(address resident, uint8 cap);
-    /// @notice The session would take the resident over the daily litter cap.
+    /// @notice The session would take the resident over the litter cap of the day it started on.
     error PloggingRegistryDailyTrashExceeded(address resident, uint32 cap);
+    /// @notice The session starts before `previousEnd`, the end of the resident's latest recorded session:
+    /// it overlaps that session, or is older than it (each resident's sessions are recorded in chronological order).
+    error PloggingRegistrySessionOverlaps(address resident, uint64 startedAt, uint64 previousEnd);
     /// @notice New bounds are inconsistent (a zero maximum, or min above max).
     error PloggingRegistryInvalidBounds();
     /// @notice A reward rate is above {MAX_RATE}.
@@ -155,8 +158,11 @@ interface IPloggingRegistry is ISignedActions {
 
     /// @notice Records a batch of signed sessions; an invalid one emits {ActionFailed} and the rest go on.
     /// @dev Requirements: the caller has RELAYER_ROLE; 1 to MAX_BATCH entries.
+    /// A session is recorded only if it starts at or after the end of its resident's latest recorded
+    /// session ({PloggingRegistrySessionOverlaps} otherwise), and the daily caps count the day it started on.
     /// Emits {PloggingRecorded} or {ActionFailed} per entry, and the token's {Transfer} per reward.
-    /// @param batch The signed sessions, in the order their nonces should be used.
+    /// @param batch The signed sessions, in the order they should be recorded: each resident's in the
+    /// order they took place (by `startedAt`).
     /// @return failedMask Bit i is set when entry i was not recorded.
     function recordBatch(SignedPloggingSession[] calldata batch) external returns (uint256 failedMask);
 

@@ -17,6 +17,8 @@ interface ISignedActions {
     error SignedActionsNonceUsed(address resident, uint64 nonce);
     /// @notice The nonce lies below the resident's replay window and can no longer be used.
     error SignedActionsNonceTooOld(address resident, uint64 nonce, uint64 oldestUsable);
+    /// @notice The nonce is 2**64 - 1, which is never usable: one past it would wrap the replay window to 0.
+    error SignedActionsNonceExhausted(address resident, uint64 nonce);
     /// @notice The signature is not the resident's (neither ECDSA nor ERC-1271).
     error SignedActionsInvalidSignature(address resident, bytes32 digest);
     /// @notice An action's calldata is not a clean ABI encoding (dirty high bits); only a broken encoder sends this.
@@ -28,10 +30,12 @@ interface ISignedActions {
     function DOMAIN_SEPARATOR() external view returns (bytes32);
 
     /// @notice Whether `nonce` can still be used by `resident`.
-    /// @return usable False when the nonce was used or lies below the replay window.
+    /// @return usable False when the nonce was used, lies below the replay window, or is 2**64 - 1.
     function isNonceUsable(address resident, uint64 nonce) external view returns (bool usable);
 
     /// @notice The resident's replay window: one past the highest nonce used, and the bitmap of used nonces below it.
-    /// @dev Bit i of `window` is set when nonce `next - 1 - i` has been used.
+    /// @dev Bit i of `window` is set when nonce `next - 1 - i` has been used. The window is 88 nonces wide
+    /// (bits 88 and up are always zero; the type stays uint128 for the ABI): nonces `next - 88` and
+    /// below can no longer be used.
     function nonceWindow(address resident) external view returns (uint64 next, uint128 window);
 }

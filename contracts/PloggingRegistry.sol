@@ -16,6 +16,12 @@ import {BatchMerkle} from "./utils/BatchMerkle.sol";
 /// checks them against plausibility bounds and daily caps, and rewards them in participation points.
 /// Sessions under the auto-accept thresholds are rewarded at once; others wait, Pending, for the ESG
 /// team's verification. Accepted sessions can be revoked later, which burns their reward.
+///
+/// Each resident's sessions are recorded in chronological order: a session must start at or after the
+/// end (`startedAt + durationSeconds`) of the resident's latest recorded session, else it fails with
+/// {PloggingRegistrySessionOverlaps}. So no two recorded sessions of one resident overlap, and the daily
+/// caps count the day each session started on (`startedAt / 1 days`, UTC), whenever it is submitted:
+/// the days of a resident's sessions only move forward, so one set of counters per resident suffices.
 /// @dev Storage per auto-accepted session: none. Each batch commits one Merkle root over
 /// `keccak256(abi.encode(digest, resident, reward))` of its accepted sessions, so a revocation proves
 /// the session and its reward against that root. Pending sessions (rare) are stored.
@@ -266,9 +272,12 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
         }
         _useNonce(slot, s.nonce);
         // _validate reset the counters for a new day and checked both caps: these fit their types.
+        // It also checked startedAt + durationSeconds <= now_, which fits 40 bits until the year 36,812.
         unchecked {
             slot.countToday += 1;
             slot.amountToday += s.trashGrams;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            slot.lastEnd = uint40(s.startedAt + s.durationSeconds);
         }
         _writeSlot(resident, slot);
         uint256 amount;
@@ -357,7 +366,8 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
         return _hashTypedDataV4(structHash);
     }
 
-    /// @dev Checks nonce, bounds and daily caps; resets `slot`'s daily counters when the day changed.
+    /// @dev Checks nonce, bounds, chronological order and the daily caps of the session's own day; resets
+    /// `slot`'s daily counters when the session starts on a later day than the slot's.
     /// Returns the ABI-encoded error, or empty bytes (no allocation) when the session passes.
     function _validate(PloggingSession memory s, ResidentSlot memory slot, PloggingBounds memory limits, uint64 now_)
         private
@@ -390,7 +400,14 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
             uint64 latest = now_ > s.durationSeconds ? now_ - s.durationSeconds : 0;
             return abi.encodeWithSelector(PloggingRegistryStartOutOfRange.selector, s.startedAt, earliest, latest);
         }
-        _rollDay(slot, now_);
+        // Chronological order: a session never starts before the latest one ended, so its day is never
+        // earlier than the slot's and the counters below are those of the session's own day.
+        if (s.startedAt < slot.lastEnd) {
+            return abi.encodeWithSelector(
+                PloggingRegistrySessionOverlaps.selector, s.resident, s.startedAt, uint64(slot.lastEnd)
+            );
+        }
+        _rollDay(slot, s.startedAt);
         if (slot.countToday >= limits.maxSessionsPerDay) {
             return abi.encodeWithSelector(PloggingRegistryDailySessionsExceeded.selector, s.resident, limits.maxSessionsPerDay);
         }

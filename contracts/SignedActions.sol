@@ -9,13 +9,15 @@ import {ResidentSlot} from "./Common.sol";
 /// @title SignedActions
 /// @notice Replay protection, deadlines and signature checks for residents' EIP-712 actions.
 /// @dev Replay protection is a sliding window per resident (as in IPsec's anti-replay window):
-/// `next` is one past the highest nonce used and a 128-bit bitmap marks the used nonces just
-/// below it. A resident may therefore have up to 128 actions in flight, confirmed in any order,
-/// and the whole state is 192 bits that share one storage slot with the inheriting contract's
-/// per-resident counters, so an action costs one warm SSTORE for replay protection.
+/// `next` is one past the highest nonce used and an 88-bit bitmap marks the used nonces just
+/// below it. A resident may therefore have up to 88 actions in flight, confirmed in any order,
+/// and the whole state is 152 bits that share one storage slot ({ResidentSlot}) with the inheriting
+/// contract's per-resident fields, so an action costs one warm SSTORE for replay protection.
+/// Nonces only move `next` up and `next` never wraps: the top nonce, 2**64 - 1, is refused
+/// ({SignedActionsNonceExhausted}), so a used nonce can never become usable again.
 abstract contract SignedActions is EIP712, ISignedActions {
-    /// @dev How many nonces below `next` stay usable.
-    uint64 internal constant _NONCE_WINDOW = 128;
+    /// @dev How many nonces below `next` stay usable: the width of `ResidentSlot.window`.
+    uint64 internal constant _NONCE_WINDOW = 88;
     /// @notice Gas given to a smart account's ERC-1271 `isValidSignature`; bounds the worst case of a batch.
     uint256 public constant ERC1271_GAS_LIMIT = 75_000;
 
@@ -54,7 +56,8 @@ abstract contract SignedActions is EIP712, ISignedActions {
         // Each field is cut out of the word at its own offset: the casts keep exactly its bits.
         // forge-lint: disable-start(unsafe-typecast)
         slot.next = uint64(word);
-        slot.window = uint128(word >> 64);
+        slot.window = uint88(word >> 64);
+        slot.lastEnd = uint40(word >> 152);
         slot.day = uint24(word >> 192);
         slot.countToday = uint8(word >> 216);
         slot.amountToday = uint32(word >> 224);
@@ -63,15 +66,16 @@ abstract contract SignedActions is EIP712, ISignedActions {
 
     /// @dev Stores the resident's state with one SSTORE (same layout as a packed ResidentSlot).
     function _writeSlot(address resident, ResidentSlot memory slot) internal {
-        _residentSlots[resident] = uint256(slot.next) | (uint256(slot.window) << 64) | (uint256(slot.day) << 192)
-            | (uint256(slot.countToday) << 216) | (uint256(slot.amountToday) << 224);
+        _residentSlots[resident] = uint256(slot.next) | (uint256(slot.window) << 64) | (uint256(slot.lastEnd) << 152)
+            | (uint256(slot.day) << 192) | (uint256(slot.countToday) << 216) | (uint256(slot.amountToday) << 224);
     }
 
-    /// @dev Starts a new day in `slot` (in memory): zeroes both daily counters when the day changed.
-    function _rollDay(ResidentSlot memory slot, uint64 now_) internal pure {
+    /// @dev Moves `slot` (in memory) to the day of `time`: zeroes both daily counters when that day is
+    /// not the slot's. `time` is when the counted action took place (now, or a session's start).
+    function _rollDay(ResidentSlot memory slot, uint64 time) internal pure {
         // Days since 1970 fit 24 bits until the year 45,000.
         // forge-lint: disable-next-line(unsafe-typecast)
-        uint24 today = uint24(now_ / 1 days);
+        uint24 today = uint24(time / 1 days);
         if (slot.day != today) {
             slot.day = today;
             slot.countToday = 0;
@@ -81,18 +85,25 @@ abstract contract SignedActions is EIP712, ISignedActions {
 
     /// @dev Returns the ABI-encoded error that rejects `nonce`, or empty bytes when it is usable.
     /// An unset `bytes memory` points at the zero slot, so the common, passing case allocates nothing.
+    /// The top nonce is refused: using it would set `next` to 2**64, which wraps to 0 in 64 bits and
+    /// would make every used nonce usable again.
     function _checkNonce(ResidentSlot memory slot, address resident, uint64 nonce)
         internal
         pure
         returns (bytes memory reason)
     {
-        if (nonce >= slot.next) return reason;
+        if (nonce >= slot.next) {
+            if (nonce == type(uint64).max) {
+                return abi.encodeWithSelector(SignedActionsNonceExhausted.selector, resident, nonce);
+            }
+            return reason;
+        }
         // next > nonce here, so the subtraction cannot underflow.
         uint64 age = slot.next - 1 - nonce;
         if (age >= _NONCE_WINDOW) {
             return abi.encodeWithSelector(SignedActionsNonceTooOld.selector, resident, nonce, slot.next - _NONCE_WINDOW);
         }
-        if (slot.window & (uint128(1) << age) != 0) {
+        if (slot.window & (uint88(1) << age) != 0) {
             return abi.encodeWithSelector(SignedActionsNonceUsed.selector, resident, nonce);
         }
     }
@@ -100,14 +111,20 @@ abstract contract SignedActions is EIP712, ISignedActions {
     /// @dev Marks `nonce` used in `slot` (in memory); the caller has checked it with {_checkNonce}.
     function _useNonce(ResidentSlot memory slot, uint64 nonce) internal pure {
         if (nonce >= slot.next) {
-            // nonce < 2**64 - 1 in practice; nonce + 1 is computed in uint256 to stay safe at the top.
-            uint256 shift = uint256(nonce) + 1 - slot.next;
-            // Shifting drops the bits of nonces that leave the window; shift < 128 fits uint8.
+            uint64 next;
+            uint64 shift;
+            // {_checkNonce} refused nonce 2**64 - 1, so nonce + 1 fits 64 bits; nonce >= slot.next,
+            // so the subtraction cannot underflow.
+            unchecked {
+                next = nonce + 1;
+                shift = next - slot.next;
+            }
+            // Shifting drops the bits of nonces that leave the window; shift < 88 fits uint8.
             // forge-lint: disable-next-line(unsafe-typecast)
             slot.window = shift >= _NONCE_WINDOW ? 1 : (slot.window << uint8(shift)) | 1;
-            slot.next = uint64(uint256(nonce) + 1);
+            slot.next = next;
         } else {
-            slot.window |= uint128(1) << (slot.next - 1 - nonce);
+            slot.window |= uint88(1) << (slot.next - 1 - nonce);
         }
     }
 

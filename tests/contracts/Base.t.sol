@@ -87,14 +87,25 @@ abstract contract Base is Test {
 
     // ---------------------------------------------------------------- plogging
 
+    /// @dev The default session: 30 minutes, started an hour ago. A resident's sessions must not overlap,
+    /// so a second one in the same block needs {sessionAt}.
     function session(address resident, uint64 nonce) internal view returns (IPloggingRegistry.PloggingSession memory) {
+        return sessionAt(resident, nonce, uint64(block.timestamp) - 3_600);
+    }
+
+    /// @dev The default session (30 minutes), started at `startedAt`.
+    function sessionAt(address resident, uint64 nonce, uint64 startedAt)
+        internal
+        view
+        returns (IPloggingRegistry.PloggingSession memory)
+    {
         return IPloggingRegistry.PloggingSession({
             resident: resident,
             distanceMeters: 3_200,
             durationSeconds: 1_800,
             trashGrams: 850,
             areaCode: 41_110,
-            startedAt: uint64(block.timestamp) - 3_600,
+            startedAt: startedAt,
             evidenceHash: keccak256(abi.encode(resident, nonce)),
             nonce: nonce,
             deadline: uint64(block.timestamp) + 1 days
@@ -130,7 +141,12 @@ abstract contract Base is Test {
 
     /// @dev Records one default session for `key` and returns its digest.
     function plog(uint256 key, uint64 nonce) internal returns (bytes32) {
-        IPloggingRegistry.SignedPloggingSession memory e = signed(key, session(vm.addr(key), nonce));
+        return plogAt(key, nonce, uint64(block.timestamp) - 3_600);
+    }
+
+    /// @dev Records one default session for `key`, started at `startedAt`, and returns its digest.
+    function plogAt(uint256 key, uint64 nonce, uint64 startedAt) internal returns (bytes32) {
+        IPloggingRegistry.SignedPloggingSession memory e = signed(key, sessionAt(vm.addr(key), nonce, startedAt));
         assertEq(record(one(e)), 0, "plog failed");
         return registry.digest(e.session);
     }

@@ -46,6 +46,22 @@ contract FeedbackBoxTest is Base {
         assertEq(box.submitBatch(b), 1);
     }
 
+    /// @dev The nonce rules are shared: the top nonce is refused here too, and the box's counters
+    /// share the slot with a replay window that stays intact.
+    function test_submit_topNonceRefused() public {
+        uint64 top = type(uint64).max;
+        _expectSubmitFailure(
+            feedback(alice, top), aliceKey, abi.encodeWithSelector(ISignedActions.SignedActionsNonceExhausted.selector, alice, top)
+        );
+        submit(aliceKey, top - 1);
+        (uint64 next, uint128 window) = box.nonceWindow(alice);
+        assertEq(next, top);
+        assertEq(window, 1);
+        _expectSubmitFailure(
+            feedback(alice, top), aliceKey, abi.encodeWithSelector(ISignedActions.SignedActionsNonceExhausted.selector, alice, top)
+        );
+    }
+
     function test_submit_errors() public {
         IFeedbackBox.Feedback memory f = feedback(alice, 0);
         f.category = 9;

@@ -82,7 +82,7 @@ contract PloggingRegistryTest is Base {
         IPloggingRegistry.SignedPloggingSession[] memory b = new IPloggingRegistry.SignedPloggingSession[](3);
         b[0] = signed(aliceKey, session(alice, 0));
         b[1] = signed(aliceKey, session(alice, 0)); // replay inside the batch
-        b[2] = signed(aliceKey, session(alice, 1));
+        b[2] = signed(aliceKey, sessionAt(alice, 1, uint64(block.timestamp) - 1_800)); // starts as b[0] ends
         vm.expectEmit(address(registry));
         emit ISignedActions.ActionFailed(
             registry.digest(b[1].session), alice, 0, abi.encodeWithSelector(ISignedActions.SignedActionsNonceUsed.selector, alice, 0)
@@ -140,9 +140,10 @@ contract PloggingRegistryTest is Base {
     }
 
     function test_error_dailySessionsExceeded() public {
-        for (uint64 i; i < 5; ++i) plog(aliceKey, i);
+        uint64 t = uint64(block.timestamp);
+        for (uint64 i; i < 5; ++i) plogAt(aliceKey, i, t - 6 hours + i * 1 hours);
         _expectFailure(
-            signed(aliceKey, session(alice, 5)),
+            signed(aliceKey, sessionAt(alice, 5, t - 1 hours)),
             abi.encodeWithSelector(IPloggingRegistry.PloggingRegistryDailySessionsExceeded.selector, alice, 5)
         );
         vm.warp(block.timestamp + 1 days);
@@ -150,23 +151,46 @@ contract PloggingRegistryTest is Base {
     }
 
     function test_error_dailyTrashExceeded() public {
-        IPloggingRegistry.PloggingSession memory s = session(alice, 0);
+        IPloggingRegistry.PloggingSession memory s = sessionAt(alice, 0, uint64(block.timestamp) - 3 hours);
         s.trashGrams = 10_000;
         assertEq(record(one(signed(aliceKey, s))), 0);
         s.nonce = 1;
+        s.startedAt += 1 hours;
         assertEq(record(one(signed(aliceKey, s))), 0);
         s.nonce = 2;
+        s.startedAt += 1 hours;
         s.trashGrams = 1;
         _expectFailure(signed(aliceKey, s), abi.encodeWithSelector(IPloggingRegistry.PloggingRegistryDailyTrashExceeded.selector, alice, 20_000));
     }
 
     function test_error_nonceTooOld() public {
         plog(aliceKey, 200);
+        // The window is 88 nonces: 201 - 88 = 113 is the oldest usable one.
         _expectFailure(
-            signed(aliceKey, session(alice, 72)),
-            abi.encodeWithSelector(ISignedActions.SignedActionsNonceTooOld.selector, alice, 72, 73)
+            signed(aliceKey, session(alice, 112)),
+            abi.encodeWithSelector(ISignedActions.SignedActionsNonceTooOld.selector, alice, 112, 113)
         );
-        plog(aliceKey, 73); // the oldest usable nonce
+        plogAt(aliceKey, 113, uint64(block.timestamp) - 1_800); // the oldest usable nonce
+    }
+
+    function test_error_nonceExhausted() public {
+        uint64 top = type(uint64).max;
+        _expectFailure(
+            signed(aliceKey, session(alice, top)),
+            abi.encodeWithSelector(ISignedActions.SignedActionsNonceExhausted.selector, alice, top)
+        );
+        plog(aliceKey, top - 1);
+        (uint64 next,) = registry.nonceWindow(alice);
+        assertEq(next, top);
+        // Nonce 2**64 - 1 would have set next to 2**64, i.e. 0, and reopened every nonce.
+        _expectFailure(
+            signed(aliceKey, sessionAt(alice, top, uint64(block.timestamp) - 1_800)),
+            abi.encodeWithSelector(ISignedActions.SignedActionsNonceExhausted.selector, alice, top)
+        );
+        assertFalse(registry.isNonceUsable(alice, top));
+        assertFalse(registry.isNonceUsable(alice, top - 1));
+        (next,) = registry.nonceWindow(alice);
+        assertEq(next, top);
     }
 
     function test_error_expired() public {
@@ -243,13 +267,146 @@ contract PloggingRegistryTest is Base {
     }
 
     function test_outOfOrderNoncesWithinWindow() public {
-        plog(aliceKey, 5);
-        plog(aliceKey, 3);
-        plog(aliceKey, 4);
+        uint64 t = uint64(block.timestamp);
+        plogAt(aliceKey, 5, t - 4 hours);
+        plogAt(aliceKey, 3, t - 3 hours);
+        plogAt(aliceKey, 4, t - 2 hours);
         vm.warp(block.timestamp + 1 days);
         plog(aliceKey, 0);
         assertFalse(registry.isNonceUsable(alice, 3));
         assertTrue(registry.isNonceUsable(alice, 1));
+    }
+
+    // ------------------------------------------------------------- chronological order, the session's day
+
+    function _overlaps(uint64 startedAt, uint64 previousEnd) internal view returns (bytes memory) {
+        return abi.encodeWithSelector(IPloggingRegistry.PloggingRegistrySessionOverlaps.selector, alice, startedAt, previousEnd);
+    }
+
+    function test_error_sessionOverlaps() public {
+        uint64 t = uint64(block.timestamp);
+        plogAt(aliceKey, 0, t - 3 hours);
+        uint64 end = t - 3 hours + 1_800;
+        // One second before the first session ended, inside it, or before it (out of order): all refused.
+        _expectFailure(signed(aliceKey, sessionAt(alice, 1, end - 1)), _overlaps(end - 1, end));
+        _expectFailure(signed(aliceKey, sessionAt(alice, 1, t - 3 hours)), _overlaps(t - 3 hours, end));
+        _expectFailure(signed(aliceKey, sessionAt(alice, 1, t - 4 hours)), _overlaps(t - 4 hours, end));
+        assertTrue(registry.isNonceUsable(alice, 1));
+        // Back to back is fine, and another resident's sessions are their own.
+        plogAt(aliceKey, 1, end);
+        plogAt(residentKey(2), 0, t - 3 hours);
+        _expectFailure(signed(aliceKey, sessionAt(alice, 2, end)), _overlaps(end, end + 1_800));
+    }
+
+    function test_sessionOverlaps_failsAloneInBatch() public {
+        uint256 bobKey = residentKey(2);
+        uint64 t = uint64(block.timestamp);
+        IPloggingRegistry.SignedPloggingSession[] memory b = new IPloggingRegistry.SignedPloggingSession[](4);
+        b[0] = signed(aliceKey, sessionAt(alice, 0, t - 3 hours));
+        b[1] = signed(aliceKey, sessionAt(alice, 1, t - 3 hours + 10 minutes)); // overlaps b[0]
+        b[2] = signed(bobKey, sessionAt(vm.addr(bobKey), 0, t - 3 hours));
+        b[3] = signed(aliceKey, sessionAt(alice, 2, t - 2 hours));
+        vm.expectEmit(address(registry));
+        emit ISignedActions.ActionFailed(
+            registry.digest(b[1].session), alice, 1, _overlaps(t - 3 hours + 10 minutes, t - 3 hours + 1_800)
+        );
+        assertEq(record(b), 1 << 1);
+        assertEq(token.balanceOf(alice), 2 * defaultReward());
+        assertEq(token.balanceOf(vm.addr(bobKey)), defaultReward());
+        assertTrue(registry.isNonceUsable(alice, 1)); // the failed entry used nothing up
+    }
+
+    /// @dev The exploit the day of the session closes: the day's sessions, submitted just after midnight.
+    function test_dailyCap_countsSessionDay_notSubmissionDay() public {
+        uint64 day = uint64(block.timestamp) / 1 days * 1 days;
+        for (uint64 i; i < 5; ++i) plogAt(aliceKey, i, day + 8 hours + i * 1 hours);
+        vm.warp(day + 1 days + 1 minutes);
+        _expectFailure(
+            signed(aliceKey, sessionAt(alice, 5, day + 23 hours)),
+            abi.encodeWithSelector(IPloggingRegistry.PloggingRegistryDailySessionsExceeded.selector, alice, 5)
+        );
+        vm.warp(day + 1 days + 2 hours);
+        plogAt(aliceKey, 5, day + 1 days + 1 hours); // the new day has its own cap
+    }
+
+    function test_dailyTrashCap_countsSessionDay_notSubmissionDay() public {
+        uint64 day = uint64(block.timestamp) / 1 days * 1 days;
+        IPloggingRegistry.PloggingSession memory s = sessionAt(alice, 0, day + 8 hours);
+        s.trashGrams = 10_000;
+        assertEq(record(one(signed(aliceKey, s))), 0);
+        (s.nonce, s.startedAt) = (1, day + 9 hours);
+        assertEq(record(one(signed(aliceKey, s))), 0);
+        vm.warp(day + 1 days + 1 minutes);
+        (s.nonce, s.startedAt, s.trashGrams) = (2, day + 23 hours, 1);
+        s.deadline = uint64(block.timestamp) + 1 hours;
+        _expectFailure(
+            signed(aliceKey, s), abi.encodeWithSelector(IPloggingRegistry.PloggingRegistryDailyTrashExceeded.selector, alice, 20_000)
+        );
+        vm.warp(day + 1 days + 2 hours);
+        (s.startedAt, s.trashGrams, s.deadline) = (day + 1 days + 1 hours, 10_000, uint64(block.timestamp) + 1 hours);
+        assertEq(record(one(signed(aliceKey, s))), 0); // the new day has its own cap
+    }
+
+    /// @dev Sessions uploaded late count for the day they took place on, not the day they arrive.
+    function test_dailyCap_lateUploadsCountForTheirOwnDay() public {
+        uint64 day = uint64(block.timestamp) / 1 days * 1 days;
+        vm.warp(day + 1 days + 3 hours);
+        for (uint64 i; i < 5; ++i) plogAt(aliceKey, i, day + 18 hours + i * 1 hours);
+        for (uint64 i; i < 5; ++i) plogAt(aliceKey, 5 + i, day + 1 days + i * 30 minutes);
+        _expectFailure(
+            signed(aliceKey, sessionAt(alice, 10, day + 1 days + 150 minutes)),
+            abi.encodeWithSelector(IPloggingRegistry.PloggingRegistryDailySessionsExceeded.selector, alice, 5)
+        );
+        assertEq(token.balanceOf(alice), 10 * defaultReward());
+    }
+
+    /// @dev A second session is recorded exactly when it starts at or after the first one's end.
+    function testFuzz_overlapRefused(uint32 duration1, uint32 offset, uint32 duration2) public {
+        duration1 = uint32(bound(duration1, 60, 4 hours));
+        offset = uint32(bound(offset, 0, 8 hours));
+        duration2 = uint32(bound(duration2, 60, 4 hours));
+        uint64 start1 = uint64(block.timestamp) - 12 hours;
+        IPloggingRegistry.PloggingSession memory s = sessionAt(alice, 0, start1);
+        (s.durationSeconds, s.distanceMeters) = (duration1, 0);
+        assertEq(record(one(signed(aliceKey, s))), 0);
+        (s.nonce, s.startedAt, s.durationSeconds) = (1, start1 + offset, duration2);
+        IPloggingRegistry.SignedPloggingSession memory e = signed(aliceKey, s);
+        bool ok = offset >= duration1;
+        assertEq(registry.check(e), ok ? bytes("") : _overlaps(start1 + offset, start1 + duration1));
+        assertEq(record(one(e)), ok ? 0 : 1);
+    }
+
+    /// @dev Any sequence of sessions, each submitted whenever (up to a day and a half after it ended), is
+    /// recorded exactly as a model says: in chronological order only, capped per day of `startedAt`.
+    function testFuzz_capsCountSessionDay(
+        uint32[12] memory gaps,
+        uint32[12] memory durations,
+        uint16[12] memory trash,
+        uint32[12] memory delays
+    ) public {
+        uint64 start = uint64(block.timestamp) - 3 days;
+        uint64 firstDay = start / 1 days;
+        uint64 lastEnd;
+        uint256[8] memory count;
+        uint256[8] memory grams;
+        for (uint64 i; i < 12; ++i) {
+            start += uint64(bound(gaps[i], 0, 8 hours));
+            IPloggingRegistry.PloggingSession memory s = sessionAt(alice, i, start);
+            s.durationSeconds = uint32(bound(durations[i], 60, 4 hours));
+            s.trashGrams = uint32(bound(trash[i], 0, 10_000));
+            s.distanceMeters = 0;
+            uint64 submitAt = start + s.durationSeconds + uint64(bound(delays[i], 0, 36 hours));
+            if (submitAt > vm.getBlockTimestamp()) vm.warp(submitAt);
+            s.deadline = uint64(block.timestamp) + 1 hours;
+            uint256 d = start / 1 days - firstDay;
+            bool expected = start >= lastEnd && count[d] < 5 && grams[d] + s.trashGrams <= 20_000;
+            assertEq(record(one(signed(aliceKey, s))) == 0, expected);
+            if (expected) {
+                lastEnd = start + s.durationSeconds;
+                ++count[d];
+                grams[d] += s.trashGrams;
+            }
+        }
     }
 
     // ------------------------------------------------------------- ERC-1271 wallets
@@ -261,6 +418,7 @@ contract PloggingRegistryTest is Base {
         assertEq(token.balanceOf(address(wallet)), defaultReward());
         // A wrong owner's signature fails.
         s.nonce = 1;
+        s.startedAt += s.durationSeconds;
         IPloggingRegistry.SignedPloggingSession memory e = signed(residentKey(3), s);
         _expectFailure(e, abi.encodeWithSelector(ISignedActions.SignedActionsInvalidSignature.selector, address(wallet), registry.digest(s)));
     }
@@ -496,16 +654,16 @@ contract PloggingRegistryTest is Base {
 
     /// @dev Nonces within the window work in any order; a replay always fails; below the window fails.
     function testFuzz_nonceWindow(uint64 high, uint8 back) public {
-        high = uint64(bound(high, 0, type(uint64).max - 2));
+        high = uint64(bound(high, 0, type(uint64).max - 1));
         plog(aliceKey, high);
         uint64 n = high >= back ? high - back : 0;
-        bool usable = n != high && high - n < 128;
+        bool usable = n != high && high - n < 88;
         assertEq(registry.isNonceUsable(alice, n), usable);
-        IPloggingRegistry.SignedPloggingSession memory e = signed(aliceKey, session(alice, n));
+        IPloggingRegistry.SignedPloggingSession memory e = signed(aliceKey, sessionAt(alice, n, uint64(block.timestamp) - 1_800));
         assertEq(record(one(e)), usable ? 0 : 1);
         assertEq(record(one(e)), 1);
-        if (high >= 128) {
-            assertFalse(registry.isNonceUsable(alice, high - 128));
+        if (high >= 88) {
+            assertFalse(registry.isNonceUsable(alice, high - 88));
         }
     }
 
@@ -514,7 +672,8 @@ contract PloggingRegistryTest is Base {
         tries = uint8(bound(tries, 1, 12));
         uint256 ok;
         for (uint64 i; i < tries; ++i) {
-            if (record(one(signed(aliceKey, session(alice, i)))) == 0) ++ok;
+            uint64 start = uint64(block.timestamp) - 7 hours + i * 30 minutes;
+            if (record(one(signed(aliceKey, sessionAt(alice, i, start)))) == 0) ++ok;
         }
         assertEq(ok, tries < 5 ? tries : 5);
     }

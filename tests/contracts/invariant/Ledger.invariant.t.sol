@@ -27,9 +27,13 @@ contract LedgerHandler is Test {
     uint256 public settled;
     bool public recordedTwice;
     bool public capExceeded;
+    bool public nonceReused;
+    bool public sessionsOverlapped;
     bool public unauthorizedWorked;
     mapping(bytes32 => bool) public recorded;
     mapping(address => mapping(uint256 => uint256)) public perDay;
+    mapping(address => mapping(uint64 => bool)) internal nonceUsed;
+    mapping(address => uint64) internal lastEnd;
 
     struct Committed {
         uint256 batchId;
@@ -52,30 +56,41 @@ contract LedgerHandler is Test {
         for (uint256 i; i < 5; ++i) a[i] = vm.addr(keys[i]);
     }
 
-    function plog(uint256 who, uint64 nonce, uint32 trash, bool replay) external {
+    /// @dev A session that ended `age` seconds ago (up to six hours: often before a recorded one, or on the
+    /// day before). Nonces are small, or now and then next to 2**64, where the replay window must not wrap.
+    function plog(uint256 who, uint64 nonce, uint32 trash, bool replay, uint32 age) external {
         uint256 key = keys[who % 5];
-        address resident = vm.addr(key);
-        nonce = uint64(bound(nonce, 0, 300));
+        nonce = nonce % 64 == 63 ? type(uint64).max - nonce % 3 : uint64(bound(nonce, 0, 300));
         IPloggingRegistry.PloggingSession memory s = IPloggingRegistry.PloggingSession(
-            resident, 2_000, 1_200, uint32(bound(trash, 0, 10_000)), 1, uint64(block.timestamp) - 1_300,
-            keccak256(abi.encode(nonce)), nonce, uint64(block.timestamp) + 1 hours
+            vm.addr(key), 2_000, 1_200, uint32(bound(trash, 0, 10_000)), 1,
+            uint64(block.timestamp) - 1_200 - uint64(bound(age, 0, 6 hours)), keccak256(abi.encode(nonce)), nonce,
+            uint64(block.timestamp) + 1 hours
         );
-        bytes32 d = registry.digest(s);
-        (uint8 v, bytes32 r, bytes32 sg) = vm.sign(key, d);
+        (uint8 v, bytes32 r, bytes32 sg) = vm.sign(key, registry.digest(s));
         IPloggingRegistry.SignedPloggingSession[] memory b = new IPloggingRegistry.SignedPloggingSession[](replay ? 2 : 1);
         for (uint256 i; i < b.length; ++i) b[i] = IPloggingRegistry.SignedPloggingSession(s, abi.encodePacked(r, sg, v));
         uint256 batchId = registry.batchCount();
         vm.prank(relayer);
         uint256 mask = registry.recordBatch(b);
         if (replay && mask & 2 == 0) recordedTwice = true;
-        if (mask & 1 == 0) {
-            if (recorded[d]) recordedTwice = true;
-            recorded[d] = true;
-            uint256 reward = uint256(s.distanceMeters) * 10 / 1000 + uint256(s.trashGrams) * 5 / 100;
-            minted += reward;
-            committed.push(Committed(batchId, d, resident, reward));
-            if (++perDay[resident][block.timestamp / 1 days] > registry.bounds().maxSessionsPerDay) capExceeded = true;
-        }
+        if (mask & 1 == 0) _recorded(s, batchId);
+    }
+
+    /// @dev Books a recorded session in the ghost state, flagging what must never happen.
+    function _recorded(IPloggingRegistry.PloggingSession memory s, uint256 batchId) internal {
+        bytes32 d = registry.digest(s);
+        address resident = s.resident;
+        if (recorded[d]) recordedTwice = true;
+        recorded[d] = true;
+        if (nonceUsed[resident][s.nonce]) nonceReused = true;
+        nonceUsed[resident][s.nonce] = true;
+        if (s.startedAt < lastEnd[resident]) sessionsOverlapped = true;
+        lastEnd[resident] = s.startedAt + s.durationSeconds;
+        uint256 reward = uint256(s.distanceMeters) * 10 / 1000 + uint256(s.trashGrams) * 5 / 100;
+        minted += reward;
+        committed.push(Committed(batchId, d, resident, reward));
+        // The caps count the day the session started on, whenever it was submitted.
+        if (++perDay[resident][s.startedAt / 1 days] > registry.bounds().maxSessionsPerDay) capExceeded = true;
     }
 
     function revoke(uint256 index) external {
@@ -161,6 +176,14 @@ contract LedgerInvariantTest is Base {
 
     function invariant_dailyCapsHold() public view {
         assertFalse(handler.capExceeded());
+    }
+
+    function invariant_noNonceUsedTwice() public view {
+        assertFalse(handler.nonceReused());
+    }
+
+    function invariant_sessionsOfAResidentNeverOverlap() public view {
+        assertFalse(handler.sessionsOverlapped());
     }
 
     function invariant_onlyRoleHoldersAct() public view {
