@@ -16,16 +16,33 @@ from ledger.settings import Settings, get_settings
 
 from . import errors
 from .fastpath import SubmitFastPath
-from .routes import actions, custody, deployment, health, indexer, pages, plogging, residents, stats
+from .limits import BodyLimit
+from .routes import (
+    actions,
+    campaigns,
+    causes,
+    custody,
+    deployment,
+    feedback,
+    health,
+    indexer,
+    pages,
+    partners,
+    plogging,
+    residents,
+    stats,
+)
 from .services import Services
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = Services.start(settings or get_settings(), run_jobs=run_jobs)
+        services = Services.start(settings, run_jobs=run_jobs)
         app.state.services = services
         log.info(
             "serving chain %d (%s), contracts %s",
@@ -46,8 +63,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     )
     errors.install(app)
     app.add_middleware(SubmitFastPath)  # POST /v1/actions, served lean; everything else as routed
+    # Outermost: a body over the limit is refused before the fast path or any route reads it.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "pages" / "static"), name="static")
-    for module in (health, deployment, actions, residents, custody, plogging, stats, indexer, pages):
+    reads = (residents, feedback, partners, causes, campaigns, plogging, stats, indexer)
+    for module in (health, deployment, actions, custody, *reads, pages):
         app.include_router(module.router)
     return app
 

@@ -6,12 +6,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from ledger.kinds import KINDS
+
 
 class PrepareRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(description="The action kind: `plogging`.")
-    resident: str = Field(description="The resident's address (0x…).")
+    kind: str = Field(
+        description="The action kind; each takes its own payload (docs/api.md).",
+        json_schema_extra={"enum": list(sorted(KINDS))},
+    )
+    resident: str = Field(
+        description="The resident's address: 0x and 40 hex digits.", pattern=r"^0x[0-9a-fA-F]{40}$"
+    )
     payload: dict[str, Any] = Field(description="The kind's fields, see docs/api.md.")
 
 
@@ -142,3 +149,207 @@ class ExportResponse(BaseModel):
     subject: str
     address: str
     keystore: dict[str, Any] = Field(description="Web3 Secret Storage (v3) JSON, importable by wallets.")
+
+
+# --- Public reads (indexer/queries.py): mirror records, with their off-chain text and profiles.
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="not_found, invalid_request, …")
+    message: str
+    field: str | None = Field(default=None, description="The parameter at fault, if one is.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class LogPosition(BaseModel):
+    blockNumber: int
+    logIndex: int
+    txHash: str
+
+
+class FeedbackItemPublic(BaseModel):
+    id: int = Field(description="The FeedbackBox item id.")
+    digest: str = Field(description="The submission's EIP-712 digest (its action id).")
+    resident: str = Field(description="The author.")
+    status: str = Field(json_schema_extra={"enum": ["submitted", "under_review", "answered", "closed"]})
+    category: str | None = Field(description="The category's name as set on chain; null if never named.")
+    categoryId: int
+    areaCode: int
+    supports: int
+    threshold: int = Field(description="Supports that oblige an answer (FeedbackBox settings); 0: none.")
+    thresholdReached: bool = Field(description="An answer is obliged (FeedbackAnswerRequired).")
+    answerDueAt: int | None = Field(description="Unix seconds, once the threshold is reached.")
+    accepted: bool | None = Field(description="The official answer's verdict, once answered.")
+    hidden: bool = Field(description="Hidden by moderation.")
+    content: str | None = Field(description="The text; null unless contentState is shown.")
+    contentState: str = Field(
+        description="shown; hidden (by moderation); erased (on request: the hash stays); missing "
+        "(not submitted through this ledger).",
+        json_schema_extra={"enum": ["shown", "hidden", "erased", "missing"]},
+    )
+    contentHash: str = Field(description="keccak256(salt ‖ text), as on chain.")
+    submittedBlock: int
+    submittedTx: str | None
+    updatedBlock: int = Field(description="The block of the item's latest event.")
+
+
+class FeedbackPage(BaseModel):
+    items: list[FeedbackItemPublic]
+    total: int = Field(description="Items matching the filters, on every page.")
+
+
+class FeedbackSupporter(LogPosition):
+    resident: str
+    digest: str
+
+
+class FeedbackSupporterPage(BaseModel):
+    items: list[FeedbackSupporter]
+    total: int
+
+
+class FeedbackReviewer(LogPosition):
+    reviewer: str
+
+
+class FeedbackAnswer(LogPosition):
+    accepted: bool
+    answerHash: str
+    reviewer: str
+    reward: int = Field(description="Points minted to the author.")
+    text: str | None = Field(description="The answer's text; not kept off-chain yet, so null.")
+
+
+class FeedbackModeration(LogPosition):
+    hidden: bool
+    reasonCode: int
+    moderator: str
+
+
+class FeedbackItemDetail(FeedbackItemPublic):
+    supporters: FeedbackSupporterPage = Field(
+        description="Oldest first; paged by supportsLimit/supportsOffset."
+    )
+    review: FeedbackReviewer | None
+    answer: FeedbackAnswer | None
+    closed: FeedbackReviewer | None
+    moderation: list[FeedbackModeration] = Field(description="Every hide and show, oldest first.")
+
+
+class ProfileFields(BaseModel):
+    name: str | None = Field(description="From the off-chain directory; null without a profile.")
+    description: str | None
+    metadataHash: str = Field(description="As on chain: keccak256 of the profile's canonical JSON.")
+    profileVerified: bool | None = Field(description="The profile hashes to metadataHash; null without one.")
+    demo: bool = Field(description="A development demo record, not a real one.")
+
+
+class PartnerRecord(BaseModel):
+    address: str
+    active: bool = Field(description="Registered, not removed, and not expired now.")
+    registered: bool = Field(description="False once removed.")
+    expiresAt: int = Field(description="Unix seconds.")
+    burnOnRedeem: bool = Field(description="Redeemed points are burned (else transferred to the partner).")
+    updatedBlock: int
+
+
+class PartnerPublic(ProfileFields, PartnerRecord):
+    """The partner on chain, then its off-chain profile."""
+
+
+class PartnerPage(BaseModel):
+    items: list[PartnerPublic]
+    total: int
+
+
+class CauseRecord(BaseModel):
+    id: int
+    active: bool
+    wallet: str = Field(description="Where donations go.")
+    updatedBlock: int
+
+
+class CausePublic(ProfileFields, CauseRecord):
+    """The cause on chain, then its off-chain profile."""
+
+
+class CausePage(BaseModel):
+    items: list[CausePublic]
+    total: int
+
+
+class CampaignRecord(BaseModel):
+    id: int
+    status: str = Field(json_schema_extra={"enum": ["active", "achieved", "missed", "cancelled"]})
+    metric: str = Field(
+        json_schema_extra={"enum": ["trash_grams", "distance_meters", "sessions", "accepted_feedback"]}
+    )
+    areaCode: int = Field(description="0: the whole city.")
+    startsAt: int
+    endsAt: int
+    goal: int
+    progress: int = Field(description="As last reported by the ESG team, in the metric's unit.")
+    progressPercent: float = Field(description="progress / goal * 100, floored to two decimals.")
+    bonusRoot: str | None = Field(description="Merkle root of the bonus distribution; null until set.")
+    bonusTotal: int
+    bonusClaimed: int
+    updatedBlock: int
+
+
+class CampaignPublic(ProfileFields, CampaignRecord):
+    """The campaign on chain, then its off-chain profile."""
+
+
+class CampaignPage(BaseModel):
+    items: list[CampaignPublic]
+    total: int
+
+
+class FeedbackCounts(BaseModel):
+    submitted: int
+    supported: int = Field(description="Items this resident supported.")
+
+
+class SupportRecord(LogPosition):
+    itemId: int
+    digest: str
+
+
+class RedemptionRecord(LogPosition):
+    digest: str
+    partner: str
+    amount: int
+    offerHash: str
+    burned: bool
+
+
+class DonationRecord(LogPosition):
+    digest: str
+    causeId: int
+    wallet: str
+    amount: int
+
+
+class ClaimRecord(LogPosition):
+    digest: str
+    campaignId: int
+    amount: int
+
+
+class ResidentRecent(BaseModel):
+    feedback: list[FeedbackItemPublic]
+    supports: list[SupportRecord]
+    redemptions: list[RedemptionRecord]
+    donations: list[DonationRecord]
+    claims: list[ClaimRecord]
+
+
+class ResidentPublic(ResidentResponse):
+    feedback: FeedbackCounts
+    redeemed: int = Field(description="Points redeemed at partners, in all.")
+    donated: int = Field(description="Points donated to causes, in all.")
+    claimed: int = Field(description="Campaign bonus points claimed, in all.")
+    recent: ResidentRecent = Field(description="The last 20 of each, newest first.")

@@ -14,6 +14,7 @@ from indexer.runner import Indexer
 from ledger.chain.rpc import HttpRpc
 from ledger.committer import AcceptQueue
 from ledger.db import make_engine
+from ledger.demo import seed_demo
 from ledger.deploy import Deployment, ensure_deployment
 from ledger.errors import ChainError
 from ledger.outbox import ResidentLimits
@@ -44,6 +45,8 @@ class Services:
         rpc = HttpRpc(settings.rpc)
         _wait_for_node(rpc, timeout=60)
         deployment = ensure_deployment(settings, rpc)
+        if settings.demo_data:  # development only: the settings refuse it in production
+            _seed_demo(settings, rpc, deployment, engine)
         relayer = Relayer(
             engine=engine,
             rpc=HttpRpc(settings.rpc),
@@ -131,6 +134,13 @@ class Services:
         except ChainError:
             return False
         return isinstance(result, str) and result[:10].lower() == ERC1271_MAGIC
+
+
+def _seed_demo(settings: Settings, rpc: HttpRpc, deployment: Deployment, engine: Engine) -> None:
+    try:
+        seed_demo(settings=settings, rpc=rpc, deployment=deployment, engine=engine)
+    except Exception:  # demo records are a convenience: serve without them (and say why)
+        log.exception("could not seed the demo partner, cause and campaign")
 
 
 def _wait_for_node(rpc: HttpRpc, timeout: float) -> None:

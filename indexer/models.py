@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, Dialect, Index, Integer, Numeric, String, Table, Text
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 from sqlmodel import Field, SQLModel
 
 from ledger.chain.events import EVENTS_BY_TABLE, EventSpec
+from ledger.sqltypes import BigUint
 
 
 class IndexerCursor(SQLModel, table=True):
@@ -43,23 +43,6 @@ class IndexedBlock(SQLModel, table=True):
 # the admin action log, and the state tables the projections maintain.
 
 _METADATA = SQLModel.metadata
-
-
-class BigUint(TypeDecorator[int]):
-    """An unsigned integer over its full range (up to uint256), lossless: NUMERIC(78,0) on PostgreSQL,
-    decimal text on SQLite (whose NUMERIC affinity would turn big values into floats)."""
-
-    impl = Numeric(78, 0)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        return dialect.type_descriptor(Text() if dialect.name == "sqlite" else Numeric(78, 0))
-
-    def process_bind_param(self, value: int | None, dialect: Dialect) -> Any:
-        return None if value is None else str(value) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
-        return None if value is None else int(value)
 
 
 def _sql_type(kind: str, wide: bool = False) -> Any:

@@ -17,11 +17,15 @@ LedgerError
 ├── ContractRevertError           an on-chain custom error, decoded (name, args, raw data)
 ├── RelayerError                  the relayer refuses or cannot do something
 │   └── PolicyViolationError      a transaction outside the allow-list of targets and selectors
-└── CustodyError                  custodial wallets (carries .code and .status for the API)
-    ├── CustodyUnavailableError   no master key configured
-    ├── NotAuthenticatedError     the calling platform did not present a valid token
-    ├── WalletNotFoundError       no custodial wallet for this subject
-    └── WalletExportedError       the key was exported: the resident signs for themselves now
+├── CustodyError                  custodial wallets (carries .code and .status for the API)
+│   ├── CustodyUnavailableError   no master key configured
+│   ├── NotAuthenticatedError     the calling platform did not present a valid token
+│   ├── WalletNotFoundError       no custodial wallet for this subject
+│   └── WalletExportedError       the key was exported: the resident signs for themselves now
+└── BonusError                    campaign bonus trees (carries .code and .status for the API)
+    ├── InvalidAllocationError    empty, a zero amount, a duplicate or malformed address, too large
+    ├── BonusTreeConflictError    a different allocation is already published for the campaign
+    └── BonusTreeNotFoundError    no tree is published for the campaign
 """
 
 from __future__ import annotations
@@ -154,3 +158,43 @@ class WalletNotFoundError(CustodyError):
 class WalletExportedError(CustodyError):
     code = "wallet_exported"
     status = 409
+
+
+class BonusError(LedgerError):
+    code = "bonus_error"
+    status = 400
+
+
+class InvalidAllocationError(BonusError):
+    code = "invalid_allocation"
+    status = 422
+
+    def __init__(self, problem: str, *, resident: str | None = None) -> None:
+        self.problem = problem
+        self.resident = resident
+        super().__init__(f"allocation for {resident!r}: {problem}" if resident is not None else problem)
+
+
+class BonusTreeConflictError(BonusError):
+    code = "bonus_tree_conflict"
+    status = 409
+
+    def __init__(self, chain_id: int, campaign_id: int, published_root: str, new_root: str) -> None:
+        self.chain_id = chain_id
+        self.campaign_id = campaign_id
+        self.published_root = published_root
+        self.new_root = new_root
+        super().__init__(
+            f"campaign {campaign_id} on chain {chain_id} already has a published bonus tree "
+            f"(root {published_root}); refusing a different allocation (root {new_root})"
+        )
+
+
+class BonusTreeNotFoundError(BonusError):
+    code = "bonus_tree_not_found"
+    status = 404
+
+    def __init__(self, chain_id: int, campaign_id: int) -> None:
+        self.chain_id = chain_id
+        self.campaign_id = campaign_id
+        super().__init__(f"campaign {campaign_id} on chain {chain_id} has no published bonus tree")

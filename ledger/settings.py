@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     indexer_max_lag: int = Field(default=20, ge=0)
     head_stall_seconds: float = Field(default=0, ge=0)
     action_ttl: int = Field(default=86_400, ge=60)
+    # A request body larger than this is refused with 413 before anything parses it. A full
+    # /v1/actions/batch of 1,000 ECDSA-signed actions is about 1.3 MB.
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_fee_gwei: float = Field(default=500.0, gt=0)
     priority_fee_gwei: float = Field(default=1.0, ge=0)
     receipt_timeout: float = Field(default=60.0, gt=0)
@@ -89,11 +92,23 @@ class Settings(BaseSettings):
     api_worker_nice: int = Field(default=5, ge=0, le=19)
     custody_master_key: SecretStr | None = None
     platform_tokens: list[SecretStr] = Field(default_factory=list)
+    # One demo partner, cause and campaign on the chain at start (ledger/demo.py). Unset: on in
+    # development only; never allowed in production.
+    demo_data: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_demo_data(cls, data: object) -> object:
+        if isinstance(data, dict) and "demo_data" not in data:
+            return {**data, "demo_data": data.get("env", "development") == "development"}
+        return data
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.env != "production":
             return self
+        if self.demo_data:
+            raise ConfigurationError("ESG_DEMO_DATA is for development: production never gets demo records")
         if self.mnemonic.get_secret_value() == DEV_MNEMONIC and (
             not self.deployer_key or not self.relayer_keys
         ):

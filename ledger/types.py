@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import NewType
 
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import is_checksum_address, to_checksum_address
 
 Address = NewType("Address", str)
 HexHash = NewType("HexHash", str)
@@ -23,10 +24,17 @@ def checksum(value: str | bytes) -> Address:
     return Address(to_checksum_address(value))
 
 
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
 @lru_cache(maxsize=1 << 15)
 def parse_checksummed(value: str) -> Address:
-    """`value` as an address in EIP-55 form; ValueError unless it is 0x and 40 hex digits, all one
-    case or correctly checksummed (`is_address`). Cached: only valid addresses are remembered."""
-    if not is_address(value):
-        raise ValueError("expected a 0x-prefixed 20-byte hex address")
+    """`value` as an address in EIP-55 form; ValueError unless it is exactly `0x` and 40 hex digits,
+    all one case or correctly checksummed. (eth-utils' `is_address` also takes no prefix, `0X`,
+    and a wrong checksum.) Cached: only valid addresses are remembered."""
+    if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
+        raise ValueError("expected 0x followed by 40 hex digits")
+    body = value[2:]
+    if body != body.lower() and body != body.upper() and not is_checksum_address(value):
+        raise ValueError("mixed-case address with a wrong EIP-55 checksum")
     return checksum(value)

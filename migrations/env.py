@@ -4,6 +4,9 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import indexer.models  # noqa: F401  (registers the mirror tables)
+import ledger.bonus
+import ledger.demo
+import ledger.directory
 import ledger.feedback
 import ledger.models  # noqa: F401  (registers the outbox tables)
 

@@ -1,20 +1,30 @@
-"""Shared mirror queries: a plogging session's current status is its review's, if it has one."""
+"""What the mirror's read routes share: paging and address parameters, the errors they document."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from sqlalchemy import and_, func
+from fastapi import Query
 
-from indexer.models import EVENT_TABLES, PLOGGING_REVIEW
+from ..schemas import ErrorResponse
 
-SESSION = EVENT_TABLES["plogging_session"]
-ACCEPTED = 2  # IPloggingRegistry.SessionStatus.Accepted
-STATUS_NAMES = {1: "pending", 2: "accepted", 3: "rejected", 4: "revoked"}
+INT64_MAX = 2**63 - 1  # SQL integers are signed 64-bit: anything larger is refused, never sent to SQL
+UINT32_MAX = 2**32 - 1
+ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 
-# recorded sessions joined with their review (verify / reject / revoke), if any
-SESSIONS_WITH_REVIEW: Any = SESSION.outerjoin(
-    PLOGGING_REVIEW,
-    and_(PLOGGING_REVIEW.c.chain_id == SESSION.c.chain_id, PLOGGING_REVIEW.c.digest == SESSION.c.digest),
-)
-CURRENT_STATUS: Any = func.coalesce(PLOGGING_REVIEW.c.status, SESSION.c.status)
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, le=INT64_MAX, description="Rows to skip.")]
+ResidentQuery = Annotated[
+    str | None, Query(pattern=ADDRESS, description="Only this resident's (0x + 40 hex).")
+]
+AreaCodeQuery = Annotated[
+    int | None, Query(alias="areaCode", ge=0, le=UINT32_MAX, description="Only this area (uint32).")
+]
+
+INVALID: dict[int | str, dict[str, Any]] = {
+    422: {
+        "model": ErrorResponse,
+        "description": "A parameter is malformed or out of range; `field` names it.",
+    }
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "No such record."}}

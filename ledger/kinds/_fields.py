@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from eth_utils.address import is_checksum_address
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from ..types import checksum
+from ..types import parse_checksummed
 
 UINT16_MAX = 2**16 - 1
 UINT32_MAX = 2**32 - 1
@@ -19,7 +18,6 @@ INT64_MAX = 2**63 - 1  # uint64 fields stop here: SQL integers are signed 64-bit
 UINT256_MAX = 2**256 - 1
 
 _DECIMAL = re.compile(r"[0-9]{1,78}")
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _BYTES32 = re.compile(r"0x[0-9a-fA-F]{64}")
 # Tab, newline and carriage return are text; every other C0/C1 control character, and NUL above
 # all (PostgreSQL text cannot hold it), is refused.
@@ -39,12 +37,9 @@ def integer(value: Any) -> Any:
 
 def address(value: Any) -> str:
     """`0x` and 40 hex digits, all one case or correctly EIP-55 checksummed; returned checksummed."""
-    if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
+    if not isinstance(value, str):
         raise ValueError("expected 0x followed by 40 hex digits")
-    body = value[2:]
-    if body != body.lower() and body != body.upper() and not is_checksum_address(value):
-        raise ValueError("mixed-case address with a wrong EIP-55 checksum")
-    return checksum(value)
+    return parse_checksummed(value)
 
 
 def bytes32(value: Any) -> str:
