@@ -2,9 +2,12 @@
 
 Modules: `core` (the tick loop), `inflight` (settling, re-pricing, reorgs), `batching`,
 `base` (keys, node, sending), `kinds` (per-kind batch encoding), `preflight` (simulation),
-`signer` (sign and store before broadcast), `broadcast` (what a node's answer means), `settle`
-(receipts, reorgs), `nonces` (the SQL nonce allocator), `fees` (EIP-1559, bumps), `policy`
-(allow-list of targets), `state` (the action state machine).
+`triage` (a batch's fate: sent, its offending entries failed alone, or waiting), `causes` (what
+fails a batch whatever it holds: pauses, roles, the node), `isolation` (quarantined and
+smart-account residents go alone; bisection after an on-chain revert), `signer` (sign and store
+before broadcast), `broadcast` (what a node's answer means), `settle` (receipts, reorgs),
+`nonces` (the SQL nonce allocator), `fees` (EIP-1559, bumps), `policy` (allow-list of targets),
+`state` (the action state machine).
 """
 
 from .base import TickReport

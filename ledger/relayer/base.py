@@ -2,7 +2,8 @@
 
 `_send` broadcasts stored bytes and reads the node's answer (`broadcast.classify`); `_replace`
 signs a new attempt for the same nonce with higher fees (or a no-op); `_abandon` drops a
-transaction the node will never take. See docs/architecture.md, "The relayer".
+transaction the node will never take, and blames its actions only when the node's reason is
+about what they carry and the transaction held one of them. See docs/architecture.md, "The relayer".
 """
 
 from __future__ import annotations
@@ -21,17 +22,20 @@ from ..chain.revert import ErrorDecoder
 from ..chain.rpc import Transport
 from ..db import read_scope, session_scope
 from ..deploy import Deployment
-from ..errors import ChainError
+from ..errors import ChainError, RpcError
 from ..models import IN_FLIGHT, RelayAttempt, RelayTx, TxStatus
 from ..settings import Settings
 from . import fees as fee_math
-from .broadcast import Outcome, classify
+from .broadcast import Outcome, carried, classify
+from .causes import Causes
+from .isolation import Isolation
 from .kinds import KINDS
 from .nonces import ChainNonces
 from .policy import TargetPolicy
 from .preflight import Preflight
-from .settle import requeue
+from .settle import requeue, tx_actions
 from .signer import Signer
+from .triage import Triage
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,7 @@ class ChainView:
     base_fee: int
     nonces: dict[str, ChainNonces]
     gas_limit: int = 30_000_000  # the latest block's
+    time: int = 0  # the latest block's timestamp
 
 
 @dataclass
@@ -96,6 +101,11 @@ class RelayerBase:
         )
         self.decoder = ErrorDecoder([c.abi for c in deployment.contracts.values()])
         self.preflight = Preflight(rpc)
+        self.isolation = Isolation()
+        self.causes = Causes(deployment, self.decoder)
+        self.triage = Triage(
+            preflight=self.preflight, decoder=self.decoder, causes=self.causes, isolation=self.isolation
+        )
         self._preflights = ThreadPoolExecutor(
             max_workers=max(1, len(self.keys)), thread_name_prefix="preflight"
         )
@@ -124,11 +134,13 @@ class RelayerBase:
     def _send(
         self, tx: RelayTx, market: fee_math.Fees, report: TickReport, *, reprice: bool = True
     ) -> Outcome:
+        why = ""
         try:
             self.rpc.call("eth_sendRawTransaction", [tx.raw])
             outcome = Outcome.ACCEPTED
         except ChainError as exc:
             outcome = classify(exc)
+            why = exc.rpc_message if isinstance(exc, RpcError) else str(exc)
             log.log(
                 logging.INFO if outcome is Outcome.UNDERPRICED else logging.WARNING,
                 "broadcast of %s (nonce %d) %s: %s",
@@ -153,7 +165,7 @@ class RelayerBase:
             # Below the base fee now (the node would not even pool it): re-price at once.
             self._replace(tx, market, report, noop=self._current_is_noop(tx))
         elif outcome is Outcome.REJECTED and tx.broadcasts + 1 >= GIVE_UP_BROADCASTS:
-            self._abandon(tx, report)
+            self._abandon(tx, report, why)
         return outcome
 
     def _replace(self, tx: RelayTx, market: fee_math.Fees, report: TickReport, *, noop: bool) -> None:
@@ -184,16 +196,34 @@ class RelayerBase:
         report.replaced += 1
         self._send(replaced, market, report, reprice=False)  # still too low: the next tick raises it again
 
-    def _abandon(self, tx: RelayTx, report: TickReport) -> None:
-        """The node will never take this transaction: give its nonce back, or fill it with a no-op."""
+    def _abandon(self, tx: RelayTx, report: TickReport, why: str) -> None:
+        """The node will never take this transaction: give its nonce back, or fill it with a no-op.
+
+        Its actions go back to the queue with no attempt counted, unless the node's reason is about
+        what the transaction carries (its size): then a lone action is failed with that reason, and
+        the actions of a larger one are bisected (`isolation`)."""
+        blamed: list[str] = []
         with session_scope(self.engine) as s:
             stored = s.get(RelayTx, tx.id, with_for_update=True)
             if stored is None or stored.status != TxStatus.SIGNED:
                 return
             stored.status, stored.updated_at = TxStatus.DROPPED, time.time()
             s.add(stored)
-            report.requeued += requeue(s, tx_id=tx.id, reason="the node rejected the transaction")
-        log.error("abandoned %s (nonce %d) after %d rejections", tx.tx_hash, tx.nonce, GIVE_UP_BROADCASTS)
+            actions = tx_actions(s, tx_id=tx.id) if carried(why) else []
+            if len(actions) == 1:
+                blamed = [actions[0][0]]
+                reason = f"the node refuses any transaction that carries it: {why}"
+                report.failed += len(blamed)
+            else:
+                reason = f"the node rejected the transaction: {why}"
+            report.requeued += requeue(s, tx_id=tx.id, reason=reason, charge=blamed, give_up=bool(blamed))
+        log.error(
+            "abandoned %s (nonce %d) after %d rejections: %s", tx.tx_hash, tx.nonce, GIVE_UP_BROADCASTS, why
+        )
+        if blamed:
+            self.isolation.quarantine([actions[0][1]], f"the node refuses its action: {why}")
+        elif len(actions) > 1:
+            self.isolation.bisect([a for a, _ in actions])
         # reconcile() gives the nonce back if it was the key's last, or fills it with a no-op.
 
     def _find_record(self, digest: str) -> tuple[str, int, int] | None:

@@ -2,7 +2,9 @@
 
 Nodes word these differently (geth, Besu, Nethermind, reth, anvil); the phrases below are the
 ones they use. Anything unrecognised is treated as transient: the same bytes are sent again later,
-which is always safe.
+which is always safe. Of the rejections, only those about what the transaction carries (its size)
+can be an action's fault (`carried`); the rest (gas limit, signature, chain id) are the relayer's
+or the node's, and never count against the actions.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ _REJECTED = (
     "chain id",
     "not allowed",
 )
+
+
+_CARRIED = ("oversized data", "transaction too large", "too large", "exceeds the maximum size", "max size")
+
+
+def carried(message: str) -> bool:
+    """Whether a rejection is about what the transaction carries (an action can be at fault)."""
+    return any(p in message.lower() for p in _CARRIED)
 
 
 def classify(exc: BaseException | None) -> Outcome:

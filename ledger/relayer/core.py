@@ -100,6 +100,7 @@ class Relayer(InFlight, Batching):
             base_fee=next_base_fee(block),
             nonces=nonces,
             gas_limit=int(block["gasLimit"], 16),
+            time=int(block["timestamp"], 16),
         )
 
     def check_deployment(self, view: ChainView) -> None:

@@ -8,14 +8,27 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from hexbytes import HexBytes
 from sqlmodel import col, select
 
 from ..db import read_scope, session_scope
-from ..errors import LedgerError
+from ..errors import LedgerError, RpcError
 from ..models import IN_FLIGHT, RelayAttempt, RelayTx, TxStatus
 from . import fees as fee_math
 from .base import ChainView, RelayerBase, TickReport, _Watch
-from .settle import NONCE_USED, apply_receipt, newest_watched, read_logs, requeue, unsettle, watched
+from .kinds import KINDS
+from .preflight import failure
+from .settle import (
+    NONCE_USED,
+    apply_receipt,
+    newest_watched,
+    read_logs,
+    requeue,
+    tx_actions,
+    unsettle,
+    watched,
+)
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +120,75 @@ class InFlight(RelayerBase):
         for digest, reason in (self._failed_logs(receipt) if ok else {}).items():
             if reason[:4] == NONCE_USED and (record := self._find_record(digest)) is not None:
                 earlier[digest] = record
+        with read_scope(self.engine) as s:
+            actions = tx_actions(s, tx_id=tx.id)
+        charge: list[str] = []
+        why, outside = "", False
+        if not ok and actions and not self._is_noop_receipt(tx, receipt):
+            why, outside = self._why_reverted(tx, receipt)
+            # Blame falls on an action only when it was alone: in a larger transaction nothing tells
+            # which entry did it, so they are bisected, and none is counted an attempt.
+            if not outside and len(actions) == 1:
+                charge = [actions[0][0]]
         with session_scope(self.engine) as s:
-            confirmed, failed, requeued = apply_receipt(
-                s, tx=tx, receipt=receipt, earlier=earlier, decoder=self.decoder
+            settled = apply_receipt(
+                s,
+                tx=tx,
+                receipt=receipt,
+                earlier=earlier,
+                decoder=self.decoder,
+                revert_charge=charge,
+                revert_reason=why,
             )
-        report.confirmed += confirmed
-        report.failed += failed
-        report.requeued += requeued
+        report.confirmed += settled.confirmed
+        report.failed += settled.failed
+        report.requeued += settled.requeued
+        ids = [a for a, _ in actions]
+        if ok:
+            self.isolation.clear(set(ids) - set(settled.silent))
+            blamed = {r for a, r in actions if a in settled.silent}
+            if blamed:
+                self.isolation.quarantine(
+                    blamed, f"their action has no event in {receipt['transactionHash']}"
+                )
+        elif not outside and charge:
+            self.isolation.quarantine({actions[0][1]}, f"their action's transaction reverted on chain: {why}")
+        elif not outside and len(ids) > 1:
+            self.isolation.bisect(ids)
+
+    def _is_noop_receipt(self, tx: RelayTx, receipt: dict[str, Any]) -> bool:
+        return receipt.get("to") is not None and str(receipt["to"]).lower() == tx.sender.lower()
+
+    def _why_reverted(self, tx: RelayTx, receipt: dict[str, Any]) -> tuple[str, bool]:
+        """Why a transaction reverted, and whether for a cause outside its actions. Replays it at its
+        block (the state after it: a pause mined before it shows) and probes pauses and roles now."""
+        sent = TypedTransaction.from_bytes(HexBytes(tx.raw)).as_dict()
+        target = self.deployment.address(KINDS[tx.kind].contract)
+        probes = self.causes.probes(target=target, sender=tx.sender)
+        if not sent["data"]:  # the current attempt is a no-op, the one mined the batch: probes only
+            cause = self.causes.probed(self.rpc.batch(probes), target=target, sender=tx.sender)
+            return (cause, True) if cause is not None else ("reverted", False)
+        call = {
+            "from": tx.sender,
+            "to": target,
+            "data": "0x" + bytes(sent["data"]).hex(),
+            "gas": hex(int(sent["gas"])),
+            "maxFeePerGas": hex(int(sent["maxFeePerGas"])),
+            "maxPriorityFeePerGas": hex(int(sent["maxPriorityFeePerGas"])),
+        }
+        used = int(receipt.get("gasUsed", "0x0"), 16)
+        replies = self.rpc.batch([("eth_call", [call, receipt["blockNumber"]]), *probes])
+        replay, probed = replies[0], replies[1:]
+        broken = failure(replay) if isinstance(replay, RpcError) else None
+        if broken is not None and (cause := self.causes.outside(broken.data)) is not None:
+            return cause, True
+        if (cause := self.causes.probed(probed, target=target, sender=tx.sender)) is not None:
+            return cause, True
+        if broken is not None:
+            return (self.decoder.text(broken.data) if broken.data else broken.why), False
+        if used >= int(sent["gas"]) * 63 // 64:
+            return f"out of gas ({used} of {int(sent['gas'])})", False
+        return "it does not revert when replayed", False
 
     @staticmethod
     def _failed_logs(receipt: dict[str, Any]) -> dict[str, bytes]:

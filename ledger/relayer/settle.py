@@ -5,6 +5,9 @@ A receipt for any attempt of a nonce settles it:
                                (its ActionFailed reason; "nonce used" resolves to the earlier record)
     batch attempt, status 0 ──▶ tx `reverted`; its actions back to the queue
     no-op attempt           ──▶ tx `expired` (or `mined` for a gap filler); actions back to the queue
+Back in the queue, an attempt is counted only against an action found at fault (`charge`): one that
+was alone in a transaction that reverted with no cause outside it, or the only ones without an event
+in a successful receipt. Reverts for outside causes (a pause), expiry, a nonce taken: no attempt.
 Mined transactions stay watched to the finality depth: if the block that held one is no longer
 on the node's chain (a reorg, or a node restarted from an older state), the transaction is in
 flight again and its same bytes are re-sent; its actions go back to `submitted`.
@@ -14,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_hash.auto import keccak
@@ -55,33 +59,81 @@ def read_logs(receipt: dict[str, Any]) -> ReceiptLogs:
     return out
 
 
-def requeue(session: Session, *, tx_id: int | None, reason: str) -> int:
-    """The tx's submitted actions go back to the queue (or fail after repeated tries)."""
+def tx_actions(session: Session, *, tx_id: int | None) -> list[tuple[str, str]]:
+    """The (id, resident) of the transaction's actions still `submitted`."""
+    rows = session.exec(
+        select(Action.id, Action.resident).where(
+            Action.tx_id == tx_id, Action.status == ActionStatus.SUBMITTED
+        )
+    ).all()
+    return [(str(i), str(r)) for i, r in rows]
+
+
+def requeue(
+    session: Session,
+    *,
+    tx_id: int | None,
+    reason: str,
+    charge: Collection[str] = (),
+    give_up: bool = False,
+) -> int:
+    """The tx's submitted actions go back to the queue; returns how many went back. An attempt is
+    counted against the actions in `charge` only: those out of attempts fail (at once with `give_up`)."""
     ids = session.exec(
         select(Action.id).where(Action.tx_id == tx_id, Action.status == ActionStatus.SUBMITTED)
     ).all()
-    return _requeue_ids(session, ids=list(ids), tx_id=tx_id, reason=reason)
+    return _requeue_ids(session, ids=list(ids), tx_id=tx_id, reason=reason, charge=charge, give_up=give_up)
 
 
-def _requeue_ids(session: Session, *, ids: list[str], tx_id: int | None, reason: str) -> int:
-    rows = session.exec(select(Action.id, Action.attempts).where(col(Action.id).in_(ids))).all()
-    again = [a for a, n in rows if n + 1 < MAX_ATTEMPTS]
-    give_up = {
-        a: f"gave up after {MAX_ATTEMPTS} transactions; last: {reason}"
-        for a, n in rows
-        if n + 1 >= MAX_ATTEMPTS
-    }
-    fail_each(session, reasons=give_up, from_=ActionStatus.SUBMITTED, tx_id=tx_id)
-    move(
+def _requeue_ids(
+    session: Session,
+    *,
+    ids: list[str],
+    tx_id: int | None,
+    reason: str,
+    charge: Collection[str] = (),
+    give_up: bool = False,
+) -> int:
+    charged = set(charge) & set(ids)
+    rows = session.exec(select(Action.id, Action.attempts).where(col(Action.id).in_(list(charged)))).all()
+    if give_up:
+        failed = {a: reason for a, _ in rows}
+    else:
+        failed = {
+            a: f"gave up after {MAX_ATTEMPTS} transactions; last: {reason}"
+            for a, n in rows
+            if n + 1 >= MAX_ATTEMPTS
+        }
+    fail_each(session, reasons=failed, from_=ActionStatus.SUBMITTED, tx_id=tx_id)
+    back = [a for a in ids if a not in failed]
+    cleared = {"tx_id": None, "tx_hash": None}
+    moved = move(
         session,
-        ids=again,
+        ids=[a for a in back if a in charged],
         from_=ActionStatus.SUBMITTED,
         to=ActionStatus.QUEUED,
         tx_id=tx_id,
         reason=reason,
-        values={"tx_id": None, "tx_hash": None, "attempts": Action.attempts + 1},
+        values={**cleared, "attempts": Action.attempts + 1},
     )
-    return len(rows)
+    moved += move(
+        session,
+        ids=[a for a in back if a not in charged],
+        from_=ActionStatus.SUBMITTED,
+        to=ActionStatus.QUEUED,
+        tx_id=tx_id,
+        reason=reason,
+        values=cleared,
+    )
+    return len(moved)
+
+
+@dataclass
+class Settled:
+    confirmed: int = 0
+    failed: int = 0
+    requeued: int = 0
+    silent: list[str] = field(default_factory=list)  # actions blamed for having no event in the receipt
 
 
 def apply_receipt(
@@ -91,11 +143,14 @@ def apply_receipt(
     receipt: dict[str, Any],
     earlier: dict[str, tuple[str, int, int]],
     decoder: ErrorDecoder,
-) -> tuple[int, int, int]:
-    """Settles `tx` by `receipt`; returns (confirmed, failed, requeued). `earlier`: digest → record."""
+    revert_charge: Collection[str] = (),
+    revert_reason: str = "",
+) -> Settled:
+    """Settles `tx` by `receipt`. `earlier`: digest → record. If the receipt says reverted, the
+    actions go back to the queue and only `revert_charge` are counted an attempt."""
     stored = session.get(RelayTx, tx.id, with_for_update=True)
     if stored is None or stored.status not in IN_FLIGHT:
-        return 0, 0, 0
+        return Settled()
     mined_hash = receipt["transactionHash"]
     attempt = session.exec(
         select(RelayAttempt).where(RelayAttempt.tx_id == tx.id, RelayAttempt.tx_hash == mined_hash)
@@ -110,12 +165,20 @@ def apply_receipt(
     if attempt.noop:
         stored.status = TxStatus.EXPIRED if stored.kind != "noop" else TxStatus.MINED
         session.add(stored)
-        return 0, 0, requeue(session, tx_id=tx.id, reason="expired: a no-op took its nonce")
+        return Settled(requeued=requeue(session, tx_id=tx.id, reason="expired: a no-op took its nonce"))
     if not ok:
         stored.status = TxStatus.REVERTED
         session.add(stored)
-        log.error("transaction %s reverted; its %d actions go back to the queue", mined_hash, tx.action_count)
-        return 0, 0, requeue(session, tx_id=tx.id, reason=f"transaction {mined_hash} reverted")
+        log.error(
+            "transaction %s reverted%s; its %d actions go back to the queue",
+            mined_hash,
+            f" ({revert_reason})" if revert_reason else "",
+            tx.action_count,
+        )
+        reason = f"transaction {mined_hash} reverted" + (f": {revert_reason}" if revert_reason else "")
+        carried = len(tx_actions(session, tx_id=tx.id))
+        requeued = requeue(session, tx_id=tx.id, reason=reason, charge=revert_charge)
+        return Settled(failed=carried - requeued, requeued=requeued)
     stored.status = TxStatus.MINED
     session.add(stored)
     logs = read_logs(receipt)
@@ -135,13 +198,18 @@ def apply_receipt(
             silent.append(action_id)
     confirm_each(session, records=records, tx_id=tx.id)
     fail_each(session, reasons=reasons, from_=ActionStatus.SUBMITTED, tx_id=tx.id)
-    requeued = 0
+    settled = Settled(confirmed=len(records), failed=len(reasons))
     if silent:
-        # The contract always says recorded or failed. Silence means the call reached no contract
-        # (a node restarted empty, the wrong chain): no verdict on the actions, so they wait.
+        # The contract always says recorded or failed. Silence for all means the call reached no
+        # contract (a node restarted empty, the wrong chain): no verdict on the actions, so they
+        # wait. Silence for some, beside others' events, means the contract hashed those to other
+        # digests (encoded otherwise than signed): theirs alone, so an attempt counts against them.
         log.error("transaction %s has no event for %d actions: back to the queue", mined_hash, len(silent))
-        requeued = _requeue_ids(session, ids=silent, tx_id=tx.id, reason=f"no event in {mined_hash}")
-    return len(records), len(reasons), requeued
+        settled.silent = silent if records or reasons else []
+        settled.requeued = _requeue_ids(
+            session, ids=silent, tx_id=tx.id, reason=f"no event in {mined_hash}", charge=settled.silent
+        )
+    return settled
 
 
 def unsettle(session: Session, *, tx: RelayTx, why: str) -> None:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlmodel import Session, col
 
 from ..models import Action, ActionEvent, ActionStatus
@@ -84,22 +84,45 @@ def confirm_each(session: Session, *, records: Mapping[str, tuple[str, int, int]
     _log(session, list(records), S, C, tx_id, None, now)
 
 
-def fail_each(session: Session, *, reasons: Mapping[str, str], from_: str, tx_id: int | None) -> None:
-    """→ failed, each with its own reason."""
+def fail_each(session: Session, *, reasons: Mapping[str, str], from_: str, tx_id: int | None) -> list[str]:
+    """→ failed, each with its own reason; returns the ids that moved (those still in `from_`: another
+    process may have moved some meanwhile, and their history must not show a move that did not happen)."""
     if not reasons:
-        return
+        return []
     now = time.time()
+    ids = list(reasons)
+    still: list[str] = []
+    for start in range(0, len(ids), 500):  # keeps each IN list well under SQLite's variable limit
+        chunk = ids[start : start + 500]
+        still += [
+            str(r[0])
+            for r in session.connection().execute(
+                select(_TABLE.c.id).where(_TABLE.c.id.in_(chunk), _TABLE.c.status == from_).with_for_update()
+            )
+        ]
+    if not still:
+        return []
     session.connection().execute(
         update(_TABLE)
         .where(_TABLE.c.id == bindparam("b_id"), _TABLE.c.status == from_)
         .values(status=F, error=bindparam("b_error"), updated_at=now),
-        [{"b_id": a, "b_error": r} for a, r in reasons.items()],
+        [{"b_id": a, "b_error": reasons[a]} for a in still],
     )
-    now_rows = [
-        {"action_id": a, "from_status": from_, "to_status": F, "tx_id": tx_id, "reason": r, "at": now}
-        for a, r in reasons.items()
-    ]
-    session.connection().execute(_INSERT_EVENT, now_rows)
+    session.connection().execute(
+        _INSERT_EVENT,
+        [
+            {
+                "action_id": a,
+                "from_status": from_,
+                "to_status": F,
+                "tx_id": tx_id,
+                "reason": reasons[a],
+                "at": now,
+            }
+            for a in still
+        ],
+    )
+    return still
 
 
 def _log(

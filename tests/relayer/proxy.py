@@ -1,9 +1,11 @@
 """A fault-injecting JSON-RPC proxy in front of a real node, for tests.
 
 Rules match a JSON-RPC method and say what happens to the next calls of it: answer an error
-without forwarding, forward and then withhold the answer (a timeout: the node did act), hold the
-request until released (to kill a client at a precise step), or fail at the HTTP level. Batches
-are forwarded whole; rules apply to single calls, which is how the relayer broadcasts.
+without forwarding, answer a given result, forward and then withhold the answer (a timeout: the
+node did act), hold the request until released (to kill a client at a precise step), or fail at
+the HTTP level. Batches are forwarded whole; rules apply to single calls, which is how the relayer
+broadcasts, except "error" rules with a `match`, which answer the matching calls inside a batch too
+(a node that refuses one request of a batch).
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ import httpx
 
 @dataclass
 class Fault:
-    kind: str  # "error" | "timeout" | "hold" | "forward-hold" | "http500" | "forward-then-error"
+    kind: str  # "error" | "result" | "timeout" | "hold" | "forward-hold" | "http500" | "forward-then-error"
     message: str = ""
     code: int = -32000
     match: str | None = None  # only calls whose params contain this text (e.g. a raw transaction)
+    result: Any = None  # what a "result" rule answers
 
 
 @dataclass
@@ -92,6 +95,8 @@ class Proxy:
             for call in body:
                 if call["method"] in self.blocked:
                     out.append(_error(call, -32601, "Method not found"))
+                elif (targeted := self._targeted(call)) is not None:
+                    out.append(_error(call, targeted.code, targeted.message))
                 else:
                     out.append(None)
             forward = [c for c, o in zip(body, out, strict=True) if o is None]
@@ -110,6 +115,8 @@ class Proxy:
             return 200, self._forward(body)
         if fault.kind == "error":
             return 200, _error(body, fault.code, fault.message)
+        if fault.kind == "result":
+            return 200, {"jsonrpc": "2.0", "id": body.get("id"), "result": fault.result}
         if fault.kind == "http500":
             return 500, {"error": "upstream trouble"}
         if fault.kind == "forward-then-error":
@@ -126,6 +133,19 @@ class Proxy:
             self._release.wait()
             return 200, reply or _error(body, -32000, "released without forwarding")
         raise AssertionError(f"unknown fault {fault.kind}")
+
+    def _targeted(self, call: dict[str, Any]) -> Fault | None:
+        """The next "error" rule with a `match` for this call of a batch, consumed."""
+        params = json.dumps(call.get("params", []))
+        with self._lock:
+            queue = self.faults[call["method"]]
+            fault = next(
+                (f for f in queue if f.kind == "error" and f.match is not None and f.match in params), None
+            )
+            if fault is not None:
+                queue.remove(fault)
+                self.calls[call["method"]] += 1
+        return fault
 
 
 def _error(call: dict[str, Any], code: int, message: str) -> dict[str, Any]:
