@@ -131,5 +131,7 @@ KIND = Kind(
         check_function="check",
         max_batch=100,
         fast_encode=_fast_batch,
+        # A resident's sessions are recorded in the order they happened (PloggingRegistrySessionOverlaps)
+        order_by=lambda m: m["startedAt"],
     ),
 )

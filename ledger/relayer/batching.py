@@ -147,7 +147,7 @@ class Batching(RelayerBase):
             shared, alone = self.isolation.arrange(actions)
             due += [(key, batch) for batch in alone[:ALONE_PER_FLUSH]]
             if shared and (len(shared) >= size or shared[0].created_at <= now - self.settings.batch_max_age):
-                due.append((key, sorted(shared[:size], key=lambda a: (a.resident, a.nonce))))
+                due.append((key, sorted(shared[:size], key=kind.order)))
         if not due:
             return bool(late)
         # Oldest first: when the pool is full, the batch whose action waited longest goes next.

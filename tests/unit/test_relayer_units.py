@@ -125,3 +125,11 @@ def test_the_policy_signs_only_allowed_targets_and_selectors() -> None:
         policy.check(sender=sender, to="0x" + "33" * 20, data=PLOGGING.selector)
     with pytest.raises(PolicyViolationError):
         policy.check(sender=sender, to=sender, data=b"\x01")
+
+
+def test_a_residents_sessions_go_in_the_order_they_happened_not_their_nonces() -> None:
+    # prepared (so numbered) late → early: the contract records a resident's sessions chronologically
+    late = _action(1, b"\x01" * 20, b"\x00" * 65, (1000, 600, 10, 1, 2_000_000, 0, 9))
+    early = _action(2, b"\x01" * 20, b"\x00" * 65, (1000, 600, 10, 1, 1_000_000, 1, 9))
+    other = _action(3, b"\x00" * 20, b"\x00" * 65, (1000, 600, 10, 1, 3_000_000, 0, 9))
+    assert sorted([late, early, other], key=PLOGGING.order) == [other, early, late]
