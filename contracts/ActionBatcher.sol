@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ActionKind} from "./Common.sol";
 import {CommunityRewards} from "./CommunityRewards.sol";
 import {FeedbackBox} from "./FeedbackBox.sol";
 import {IActionBatcher} from "./IActionBatcher.sol";
 import {PloggingRegistry} from "./PloggingRegistry.sol";
 import {RewardCampaigns} from "./RewardCampaigns.sol";
+import {StaffAccess} from "./StaffAccess.sol";
 
 /// @title ActionBatcher
 /// @notice One entry point for mixed batches: groups of signed actions of any kind, run in order, each
@@ -17,7 +17,7 @@ import {RewardCampaigns} from "./RewardCampaigns.sol";
 /// {ISignedActions.ActionFailed} and goes on; a group that reverts as a whole (a paused token, a malformed
 /// group) is logged with {GroupFailed} and the next group runs. The entry count is capped by gas:
 /// each group costs entries / MAX_BATCH of its kind of the budget, and the sum may not exceed 1.
-contract ActionBatcher is AccessControl, IActionBatcher {
+contract ActionBatcher is StaffAccess, IActionBatcher {
     /// @notice Holders may submit mixed batches.
     bytes32 public constant RELAYER_ROLE = keccak256("RELAYER_ROLE");
     /// @notice The most groups in one call.
@@ -34,7 +34,14 @@ contract ActionBatcher is AccessControl, IActionBatcher {
 
     /// @param registry_ The plogging registry. @param feedbackBox_ The feedback box.
     /// @param rewards_ Community rewards. @param admin Receives DEFAULT_ADMIN_ROLE.
-    constructor(PloggingRegistry registry_, FeedbackBox feedbackBox_, CommunityRewards rewards_, address admin) {
+    /// @param trustedForwarder_ The {StaffForwarder} through which staff act as themselves (address(0): none).
+    constructor(
+        PloggingRegistry registry_,
+        FeedbackBox feedbackBox_,
+        CommunityRewards rewards_,
+        address admin,
+        address trustedForwarder_
+    ) StaffAccess(trustedForwarder_) {
         if (address(registry_) == address(0) || address(feedbackBox_) == address(0) || address(rewards_) == address(0)) {
             revert ActionBatcherZeroTarget();
         }

@@ -53,9 +53,14 @@ contract CommunityRewards is RewardCampaigns {
     /// @param registry_ The plogging registry whose per-km and per-100 g rates it sets.
     /// @param feedbackBox_ The feedback box whose accepted-feedback reward it sets.
     /// @param admin Receives DEFAULT_ADMIN_ROLE and POLICY_ROLE.
-    constructor(IParticipationToken token_, IPloggingRegistry registry_, FeedbackBox feedbackBox_, address admin)
-        RewardCampaigns(token_)
-    {
+    /// @param trustedForwarder_ The {StaffForwarder} through which staff act as themselves (address(0): none).
+    constructor(
+        IParticipationToken token_,
+        IPloggingRegistry registry_,
+        FeedbackBox feedbackBox_,
+        address admin,
+        address trustedForwarder_
+    ) RewardCampaigns(token_, trustedForwarder_) {
         _registry = registry_;
         _feedbackBox = feedbackBox_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);

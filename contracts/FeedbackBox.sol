@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IParticipationToken} from "./IParticipationToken.sol";
 import {IFeedbackBox} from "./IFeedbackBox.sol";
 import {ResidentSlot} from "./Common.sol";
 import {SignedActions} from "./SignedActions.sol";
+import {StaffAccess} from "./StaffAccess.sol";
 
 /// @title FeedbackBox
 /// @notice The virtual mayor's office feedback box: residents submit feedback (its hash; the text
 /// stays off-chain) and agree with others' feedback through signed actions the relayer batches;
 /// enough supports oblige the city to answer within a window; the ESG team reviews, answers
 /// (accepted feedback earns its author points) and closes items; moderators hide abuse, with a reason.
-contract FeedbackBox is SignedActions, AccessControl, IFeedbackBox {
+contract FeedbackBox is SignedActions, StaffAccess, IFeedbackBox {
     /// @notice Holders may submit batches of signed submissions and supports.
     bytes32 public constant RELAYER_ROLE = keccak256("RELAYER_ROLE");
     /// @notice Holders change categories, thresholds, caps and the reward.
@@ -49,9 +49,14 @@ contract FeedbackBox is SignedActions, AccessControl, IFeedbackBox {
     /// @param admin Receives DEFAULT_ADMIN_ROLE and POLICY_ROLE.
     /// @param initialSettings The first thresholds and caps.
     /// @param acceptedReward_ Points for the author of accepted feedback.
-    constructor(IParticipationToken token_, address admin, Settings memory initialSettings, uint256 acceptedReward_)
-        SignedActions("FeedbackBox", "1")
-    {
+    /// @param trustedForwarder_ The {StaffForwarder} through which staff act as themselves (address(0): none).
+    constructor(
+        IParticipationToken token_,
+        address admin,
+        Settings memory initialSettings,
+        uint256 acceptedReward_,
+        address trustedForwarder_
+    ) SignedActions("FeedbackBox", "1") StaffAccess(trustedForwarder_) {
         _token = token_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(POLICY_ROLE, admin);

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IParticipationToken} from "./IParticipationToken.sol";
+import {StaffAccess} from "./StaffAccess.sol";
 
 /// @title ParticipationToken
 /// @notice Whole participation points (0 decimals) earned through ESG actions. Not a free market:
 /// residents cannot send points to each other; only the ledger contracts mint, burn and move them.
-contract ParticipationToken is ERC20, Pausable, AccessControl, IParticipationToken {
+contract ParticipationToken is ERC20, Pausable, StaffAccess, IParticipationToken {
     /// @notice Holders may mint (the ledger contracts that reward actions).
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
     /// @notice Holders may burn residents' points (claw-back, redemption by burn).
@@ -22,7 +23,11 @@ contract ParticipationToken is ERC20, Pausable, AccessControl, IParticipationTok
     /// @param name_ The token's name, for example "Suwon Participation Point".
     /// @param symbol_ The token's symbol.
     /// @param admin The account that receives DEFAULT_ADMIN_ROLE and PAUSER_ROLE.
-    constructor(string memory name_, string memory symbol_, address admin) ERC20(name_, symbol_) {
+    /// @param trustedForwarder_ The {StaffForwarder} through which staff act as themselves (address(0): none).
+    constructor(string memory name_, string memory symbol_, address admin, address trustedForwarder_)
+        ERC20(name_, symbol_)
+        StaffAccess(trustedForwarder_)
+    {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
     }
@@ -58,7 +63,13 @@ contract ParticipationToken is ERC20, Pausable, AccessControl, IParticipationTok
 
     /// @inheritdoc IParticipationToken
     function move(address from, address to, uint256 amount) external onlyRole(MOVER_ROLE) {
-        _transfer(from, to, amount);
+        // ERC20's _transfer minus a second look at the caller's role in {_update} below (the modifier
+        // checked it): on the redemption and donation paths that look was an ERC-2771 `_msgSender()`
+        // and a role read per entry.
+        if (from == address(0)) revert ERC20InvalidSender(address(0));
+        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+        _requireNotPaused();
+        ERC20._update(from, to, amount);
     }
 
     /// @inheritdoc IParticipationToken
@@ -79,5 +90,18 @@ contract ParticipationToken is ERC20, Pausable, AccessControl, IParticipationTok
             revert ParticipationTokenTransferRestricted(from, to);
         }
         super._update(from, to, value);
+    }
+
+    /// @dev ERC-2771 (see {StaffAccess}): a pause by a staff member through the forwarder names them.
+    function _msgSender() internal view override(Context, StaffAccess) returns (address) {
+        return StaffAccess._msgSender();
+    }
+
+    function _msgData() internal view override(Context, StaffAccess) returns (bytes calldata) {
+        return StaffAccess._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, StaffAccess) returns (uint256) {
+        return StaffAccess._contextSuffixLength();
     }
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -9,6 +8,7 @@ import {IParticipationToken} from "./IParticipationToken.sol";
 import {IPloggingRegistry} from "./IPloggingRegistry.sol";
 import {ResidentSlot} from "./Common.sol";
 import {SignedActions} from "./SignedActions.sol";
+import {StaffAccess} from "./StaffAccess.sol";
 import {BatchMerkle} from "./utils/BatchMerkle.sol";
 
 /// @title PloggingRegistry
@@ -25,7 +25,7 @@ import {BatchMerkle} from "./utils/BatchMerkle.sol";
 /// @dev Storage per auto-accepted session: none. Each batch commits one Merkle root over
 /// `keccak256(abi.encode(digest, resident, reward))` of its accepted sessions, so a revocation proves
 /// the session and its reward against that root. Pending sessions (rare) are stored.
-contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
+contract PloggingRegistry is SignedActions, StaffAccess, IPloggingRegistry {
     /// @notice Holders may submit batches of signed sessions.
     bytes32 public constant RELAYER_ROLE = keccak256("RELAYER_ROLE");
     /// @notice Holders may change bounds, caps, thresholds and the reward policy.
@@ -77,13 +77,15 @@ contract PloggingRegistry is SignedActions, AccessControl, IPloggingRegistry {
     /// @param admin The account that receives DEFAULT_ADMIN_ROLE and POLICY_ROLE.
     /// @param initialBounds The first plausibility bounds and daily caps.
     /// @param initialReward The first reward policy.
+    /// @param trustedForwarder_ The {StaffForwarder} through which staff act as themselves (address(0): none).
     /// @dev The auto-accept thresholds start at their maximum (every valid session is accepted at once).
     constructor(
         IParticipationToken token_,
         address admin,
         PloggingBounds memory initialBounds,
-        PloggingReward memory initialReward
-    ) SignedActions("PloggingRegistry", "1") {
+        PloggingReward memory initialReward,
+        address trustedForwarder_
+    ) SignedActions("PloggingRegistry", "1") StaffAccess(trustedForwarder_) {
         _token = token_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(POLICY_ROLE, admin);

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ICommunityRewards} from "./ICommunityRewards.sol";
 import {IParticipationToken} from "./IParticipationToken.sol";
 import {ResidentSlot} from "./Common.sol";
 import {SignedActions} from "./SignedActions.sol";
+import {StaffAccess} from "./StaffAccess.sol";
 
 /// @title RewardCampaigns
 /// @notice The campaign half of {CommunityRewards}: collective goals in time windows, and bonuses for
@@ -15,7 +15,7 @@ import {SignedActions} from "./SignedActions.sol";
 /// `(address resident, uint256 amount)`), claimed through residents' signed `Claim` actions.
 /// @dev Progress is reported by the ESG team (CAMPAIGN_ROLE) and auditable against the ledger's events,
 /// so that the plogging hot path carries no campaign bookkeeping.
-abstract contract RewardCampaigns is SignedActions, AccessControl, ICommunityRewards {
+abstract contract RewardCampaigns is SignedActions, StaffAccess, ICommunityRewards {
     /// @notice Holders may submit batches of signed claims, redemptions and donations.
     bytes32 public constant RELAYER_ROLE = keccak256("RELAYER_ROLE");
     /// @notice Holders (the ESG team) create, report, finalize and fund campaigns.
@@ -36,7 +36,11 @@ abstract contract RewardCampaigns is SignedActions, AccessControl, ICommunityRew
     mapping(uint256 campaignId => mapping(address resident => bool)) private _claimed;
 
     /// @param token_ The participation token.
-    constructor(IParticipationToken token_) SignedActions("CommunityRewards", "1") {
+    /// @param trustedForwarder_ The {StaffForwarder} through which staff act as themselves (address(0): none).
+    constructor(IParticipationToken token_, address trustedForwarder_)
+        SignedActions("CommunityRewards", "1")
+        StaffAccess(trustedForwarder_)
+    {
         _token = token_;
     }
 

@@ -52,6 +52,7 @@ ROLE = {
         "MINTER_ROLE",
         "BURNER_ROLE",
         "MOVER_ROLE",
+        "PAUSER_ROLE",
         "RELAYER_ROLE",
         "POLICY_ROLE",
         "VERIFIER_ROLE",
@@ -59,8 +60,20 @@ ROLE = {
         "MODERATOR_ROLE",
         "CAMPAIGN_ROLE",
         "PARTNER_MANAGER_ROLE",
+        "AUDITOR_ROLE",  # read-only: no function checks it; grants record who audits (docs/contracts.md)
     )
 }
+
+
+# What `deploy` creates, in order: the forwarder first, since every other contract trusts it.
+CONTRACTS = (
+    "StaffForwarder",
+    "ParticipationToken",
+    "PloggingRegistry",
+    "FeedbackBox",
+    "CommunityRewards",
+    "ActionBatcher",
+)
 
 
 @dataclass
@@ -129,7 +142,14 @@ def chain_identity(rpc: HttpRpc) -> tuple[int, str]:
 
 
 def check_deployment(deployment: Deployment, rpc: HttpRpc) -> None:
-    """Raises DeploymentError unless the node is the manifest's chain and every contract has code."""
+    """Raises DeploymentError unless the node is the manifest's chain, the manifest names every
+    contract this version deploys, and every contract has code."""
+    missing = [name for name in CONTRACTS if name not in deployment.contracts]
+    if missing:
+        raise DeploymentError(
+            f"the deployment on chain {deployment.chain_id} has no {', '.join(missing)}: "
+            "it was made by an older version (redeploy with `esg-ledger deploy`)"
+        )
     chain_id, genesis = chain_identity(rpc)
     if chain_id != deployment.chain_id:
         raise ChainMismatchError(deployment.chain_id, chain_id)
@@ -237,13 +257,18 @@ def _deploy(settings: Settings) -> Deployment:
         rpc.close()
     admin = settings.deployer()
     d = _Deployer(w3, admin, chain_id)
-    token = d.create(artifacts["ParticipationToken"], "Participation Point", "ESGP", admin.address)
+    # First: every ledger contract trusts it (ERC-2771), fixed at construction, so staff act as
+    # themselves through it; it has no owner and holds no role.
+    forwarder = d.create(artifacts["StaffForwarder"])
+    trusted = forwarder.address
+    token = d.create(artifacts["ParticipationToken"], "Participation Point", "ESGP", admin.address, trusted)
     plogging = d.create(
         artifacts["PloggingRegistry"],
         token.address,
         admin.address,
         DEFAULT_PLOGGING_BOUNDS,
         DEFAULT_PLOGGING_REWARD,
+        trusted,
     )
     feedback = d.create(
         artifacts["FeedbackBox"],
@@ -251,12 +276,23 @@ def _deploy(settings: Settings) -> Deployment:
         admin.address,
         DEFAULT_FEEDBACK_SETTINGS,
         DEFAULT_FEEDBACK_REWARD,
+        trusted,
     )
     rewards = d.create(
-        artifacts["CommunityRewards"], token.address, plogging.address, feedback.address, admin.address
+        artifacts["CommunityRewards"],
+        token.address,
+        plogging.address,
+        feedback.address,
+        admin.address,
+        trusted,
     )
     batcher = d.create(
-        artifacts["ActionBatcher"], plogging.address, feedback.address, rewards.address, admin.address
+        artifacts["ActionBatcher"],
+        plogging.address,
+        feedback.address,
+        rewards.address,
+        admin.address,
+        trusted,
     )
     relayers = [r.address for r in settings.relayers()]
     # Wiring, as docs/contracts.md lays it out.
@@ -280,9 +316,10 @@ def _deploy(settings: Settings) -> Deployment:
     deployment = Deployment(
         chain_id=chain_id,
         genesis_hash=genesis,
-        start_block=token.block_number,
+        start_block=forwarder.block_number,
         deployer=admin.address,
         contracts={
+            "StaffForwarder": forwarder,
             "ParticipationToken": token,
             "PloggingRegistry": plogging,
             "FeedbackBox": feedback,

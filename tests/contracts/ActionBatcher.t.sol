@@ -117,6 +117,6 @@ import {CommunityRewards} from "../../contracts/CommunityRewards.sol";
 
 contract ActionBatcherHarness is ActionBatcher {
     constructor(address r, address b, address c)
-        ActionBatcher(PloggingRegistry(r), FeedbackBox(b), CommunityRewards(c), msg.sender)
+        ActionBatcher(PloggingRegistry(r), FeedbackBox(b), CommunityRewards(c), msg.sender, address(0))
     {}
 }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Test} from "forge-std/Test.sol";
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
 import {ParticipationToken} from "../../contracts/ParticipationToken.sol";
 import {PloggingRegistry} from "../../contracts/PloggingRegistry.sol";
 import {IPloggingRegistry} from "../../contracts/IPloggingRegistry.sol";
@@ -10,6 +11,8 @@ import {IFeedbackBox} from "../../contracts/IFeedbackBox.sol";
 import {CommunityRewards} from "../../contracts/CommunityRewards.sol";
 import {ICommunityRewards} from "../../contracts/ICommunityRewards.sol";
 import {ActionBatcher} from "../../contracts/ActionBatcher.sol";
+import {StaffForwarder} from "../../contracts/StaffForwarder.sol";
+import {IStaffForwarder} from "../../contracts/IStaffForwarder.sol";
 
 /// @dev Deploys and wires the whole ledger (the order docs/contracts.md gives) and signs actions.
 abstract contract Base is Test {
@@ -24,6 +27,7 @@ abstract contract Base is Test {
     address internal partnerManager = makeAddr("partnerManager");
     address internal stranger = makeAddr("stranger");
 
+    StaffForwarder internal forwarder;
     ParticipationToken internal token;
     PloggingRegistry internal registry;
     FeedbackBox internal box;
@@ -32,11 +36,13 @@ abstract contract Base is Test {
 
     function setUp() public virtual {
         vm.warp(T0);
-        token = new ParticipationToken("Suwon Participation Point", "SPP", admin);
-        registry = new PloggingRegistry(token, admin, defaultBounds(), IPloggingRegistry.PloggingReward(10, 5));
-        box = new FeedbackBox(token, admin, IFeedbackBox.Settings(3, 14 days, 3, 20), 50);
-        rewards = new CommunityRewards(token, registry, box, admin);
-        batcher = new ActionBatcher(registry, box, rewards, admin);
+        forwarder = new StaffForwarder();
+        address fwd = address(forwarder);
+        token = new ParticipationToken("Suwon Participation Point", "SPP", admin, fwd);
+        registry = new PloggingRegistry(token, admin, defaultBounds(), IPloggingRegistry.PloggingReward(10, 5), fwd);
+        box = new FeedbackBox(token, admin, IFeedbackBox.Settings(3, 14 days, 3, 20), 50, fwd);
+        rewards = new CommunityRewards(token, registry, box, admin, fwd);
+        batcher = new ActionBatcher(registry, box, rewards, admin, fwd);
         vm.startPrank(admin);
         token.grantRole(token.MINTER_ROLE(), address(registry));
         token.grantRole(token.BURNER_ROLE(), address(registry));
@@ -241,6 +247,89 @@ abstract contract Base is Test {
         (r[0], a[0]) = (resident, amount);
         vm.prank(address(registry));
         token.mintBatch(r, a);
+    }
+
+    // ---------------------------------------------------------------- staff (ERC-2771)
+
+    /// @dev A request from vm.addr(key) to call `to` with `data`, signed with the signer's next nonce.
+    function staffRequest(uint256 key, address to, bytes memory data)
+        internal
+        view
+        returns (ERC2771Forwarder.ForwardRequestData memory r)
+    {
+        r = ERC2771Forwarder.ForwardRequestData({
+            from: vm.addr(key),
+            to: to,
+            value: 0,
+            gas: 500_000,
+            deadline: uint48(block.timestamp + 1 hours),
+            data: data,
+            signature: ""
+        });
+        r.signature = signRequest(key, r, forwarder.nonces(r.from));
+    }
+
+    /// @dev Signs `r` (its signature field aside) as the request with `nonce`, for the test's forwarder.
+    function signRequest(uint256 key, ERC2771Forwarder.ForwardRequestData memory r, uint256 nonce)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return sign(key, requestDigest(forwarder, r, nonce));
+    }
+
+    /// @dev The EIP-712 digest of `r` with `nonce` under forwarder `f`'s domain, computed here (not by `f`).
+    function requestDigest(StaffForwarder f, ERC2771Forwarder.ForwardRequestData memory r, uint256 nonce)
+        internal
+        view
+        returns (bytes32)
+    {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("ESGStaffForwarder"),
+                keccak256("1"),
+                block.chainid,
+                address(f)
+            )
+        );
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256(
+                    "ForwardRequest(address from,address to,uint256 value,uint256 gas,uint256 nonce,uint48 deadline,bytes data)"
+                ),
+                r.from,
+                r.to,
+                r.value,
+                r.gas,
+                nonce,
+                r.deadline,
+                keccak256(r.data)
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+    }
+
+    /// @dev `r` as the forwarder's signed struct, for {StaffForwarder.forwardRequestDigest}.
+    function asSigned(ERC2771Forwarder.ForwardRequestData memory r, uint256 nonce)
+        internal
+        pure
+        returns (IStaffForwarder.ForwardRequest memory)
+    {
+        return IStaffForwarder.ForwardRequest(r.from, r.to, r.value, r.gas, nonce, r.deadline, r.data);
+    }
+
+    /// @dev Relays `data` to `to` as vm.addr(key): the relayer submits, the request must succeed.
+    function relayAs(uint256 key, address to, bytes memory data) internal {
+        ERC2771Forwarder.ForwardRequestData memory r = staffRequest(key, to, data);
+        vm.prank(relayer);
+        forwarder.execute(r);
+    }
+
+    /// @dev Submits `requests` in one {ERC2771Forwarder.executeBatch} with the relayer as refund receiver.
+    function relayBatch(ERC2771Forwarder.ForwardRequestData[] memory requests) internal {
+        vm.prank(relayer);
+        forwarder.executeBatch(requests, payable(relayer));
     }
 
     // ---------------------------------------------------------------- merkle

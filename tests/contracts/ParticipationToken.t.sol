@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {Base} from "./Base.t.sol";
@@ -36,6 +37,23 @@ contract ParticipationTokenTest is Base {
         assertEq(token.balanceOf(alice), 6);
         assertEq(token.balanceOf(bob), 3);
         assertEq(token.totalSupply(), 9);
+    }
+
+    /// @dev `move` skips ERC20's `_transfer` (and the role look-up in `_update`): it keeps its checks.
+    function test_move_refusesZeroAddressesAndOverdraft() public {
+        vm.startPrank(minter);
+        token.mint(alice, 10);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InvalidSender.selector, address(0)));
+        token.move(address(0), bob, 1);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InvalidReceiver.selector, address(0)));
+        token.move(alice, address(0), 1);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, 10, 11));
+        token.move(alice, bob, 11);
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(alice, bob, 10);
+        token.move(alice, bob, 10);
+        vm.stopPrank();
+        assertEq(token.totalSupply(), 10);
     }
 
     function test_mintBatch() public {

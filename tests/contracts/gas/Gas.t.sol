@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {console} from "forge-std/console.sol";
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
 import {Base} from "../Base.t.sol";
 import {IPloggingRegistry} from "../../../contracts/IPloggingRegistry.sol";
 import {IFeedbackBox} from "../../../contracts/IFeedbackBox.sol";
@@ -128,5 +129,50 @@ contract GasTest is Base {
             b[i] = signedRedemption(key, redemption(vm.addr(key), cafe, 10, 0));
         }
         _send(address(rewards), abi.encodeCall(rewards.redeemBatch, (b)), n, "redemption x64 (transfer to partner)");
+    }
+
+    /// @dev What relaying costs a staff action: the same `moderate` sent by the moderator (who would
+    /// need gas) and through the forwarder by the relayer, alone and eight in one executeBatch.
+    function test_gas_staffRelay() public {
+        uint256 n = 9;
+        for (uint256 i; i < n; ++i) {
+            submit(residentKey(i), 0);
+        }
+        bytes32 role = box.MODERATOR_ROLE();
+        ERC2771Forwarder.ForwardRequestData[] memory b = new ERC2771Forwarder.ForwardRequestData[](n - 1);
+        for (uint256 i; i < n; ++i) {
+            uint256 key = uint256(keccak256(abi.encode("moderator", i)));
+            vm.prank(admin);
+            box.grantRole(role, vm.addr(key));
+            bytes memory call_ = abi.encodeCall(box.moderate, (i + 1, true, 1));
+            if (i == 0) {
+                vm.cool(address(box));
+                vm.prank(vm.addr(key));
+                (bool ok,) = address(box).call(call_);
+                assertTrue(ok);
+                uint256 direct = 21_000 + calldataGas(call_) + vm.lastCallGas().gasTotalUsed;
+                console.log("staff moderate, sent by the moderator: tx total", direct);
+            } else {
+                b[i - 1] = staffRequest(key, address(box), call_);
+            }
+        }
+        bytes memory one = abi.encodeCall(forwarder.execute, (b[0]));
+        uint256 snap = vm.snapshotState();
+        vm.cool(address(box));
+        vm.cool(address(forwarder));
+        vm.prank(relayer);
+        (bool sent,) = address(forwarder).call(one);
+        assertTrue(sent);
+        console.log("staff moderate, relayed alone (execute): tx total", 21_000 + calldataGas(one) + vm.lastCallGas().gasTotalUsed);
+        vm.revertToState(snap);
+        bytes memory batch = abi.encodeCall(forwarder.executeBatch, (b, payable(relayer)));
+        vm.cool(address(box));
+        vm.cool(address(forwarder));
+        vm.prank(relayer);
+        (sent,) = address(forwarder).call(batch);
+        assertTrue(sent);
+        console.log("staff moderate x8, relayed in one executeBatch: tx total per request",
+            (21_000 + calldataGas(batch) + vm.lastCallGas().gasTotalUsed) / (n - 1));
+        assertTrue(box.item(n).hidden);
     }
 }
