@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,10 +36,15 @@ from .routes import (
 from .services import Services
 
 log = logging.getLogger(__name__)
+_RECURSION_LIMIT = 2_000
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
     settings = settings or get_settings()
+    # py_ecc (imported through eth-account) raises the recursion limit to 100,000 for itself; at that
+    # depth the JSON decoder behind a request body overflows the C stack on deeply nested input and
+    # the process dies. At Python's usual depth it raises instead, and the client gets a 400.
+    sys.setrecursionlimit(_RECURSION_LIMIT)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

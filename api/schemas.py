@@ -123,8 +123,17 @@ class HealthResponse(BaseModel):
     )
 
 
+# A platform's id for a resident: printable text, no control characters (PostgreSQL text cannot
+# hold NUL, and an id is shown in logs and exports).
+SUBJECT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,128}$"
+
+
+def _subject(description: str = "The platform's id for the resident.") -> Any:
+    return Field(min_length=1, max_length=128, pattern=SUBJECT_PATTERN, description=description)
+
+
 class WalletRequest(BaseModel):
-    subject: str = Field(min_length=1, max_length=128, description="The platform's id for the resident.")
+    subject: str = _subject()
 
 
 class WalletResponse(BaseModel):
@@ -136,7 +145,7 @@ class WalletResponse(BaseModel):
 class CustodialActionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    subject: str = Field(min_length=1, max_length=128)
+    subject: str = _subject()
     kind: str
     payload: dict[str, Any]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path
 
 from ledger.custody import KeyEncrypter, LocalMasterKey, create_wallet, export_wallet, get_wallet, sign_action
 from ledger.errors import ActionError, CustodyUnavailableError, NotAuthenticatedError
@@ -18,6 +18,7 @@ from ledger.kinds import kind
 
 from ..deps import ServicesDep, SessionDep
 from ..schemas import (
+    SUBJECT_PATTERN,
     CustodialActionRequest,
     ExportRequest,
     ExportResponse,
@@ -45,6 +46,15 @@ def _platform(services: ServicesDep, authorization: Annotated[str | None, Header
 
 
 Keys = Annotated[KeyEncrypter, Depends(_platform)]
+SubjectPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=128,
+        pattern=SUBJECT_PATTERN,
+        description="The platform's id for the resident.",
+    ),
+]
 
 
 @router.post("/wallets", status_code=201, response_model=WalletResponse, responses={401: {}, 503: {}})
@@ -78,7 +88,7 @@ def act(
 
 
 @router.post("/wallets/{subject}/export", response_model=ExportResponse, responses={401: {}, 404: {}})
-def export(subject: str, body: ExportRequest, keys: Keys, session: SessionDep) -> dict[str, Any]:
+def export(subject: SubjectPath, body: ExportRequest, keys: Keys, session: SessionDep) -> dict[str, Any]:
     """Hands the key to the resident as an encrypted keystore; the city stops signing for them."""
     keystore = export_wallet(
         session=session, subject=subject, keys=keys, password=body.password.get_secret_value()
