@@ -1,8 +1,9 @@
-"""`esg-ledger bench pipeline`: signed plogging actions through the real HTTP API, relayer, anvil
+"""`esg-ledger bench pipeline`: signed residents' actions through the real HTTP API, relayer, anvil
 (1 s blocks, 30M gas) and indexer, timed from each POST to its row in the SQL mirror.
 
 Method (docs/benchmarks.md): a fresh anvil and a fresh SQLite database; the server runs as its own
-process (`esg-ledger serve`). Residents' actions are signed beforehand (not timed). Three phases,
+process (`esg-ledger serve`). Residents' actions are signed beforehand (not timed): plogging
+sessions only, or with `mix` the realistic mix of `bench/_mix.py` after its set-up. Three phases,
 each with its own fresh residents:
 
 1. paced: one action per POST at a fixed offered rate (open loop, `--rate`, default 500/s: the
@@ -23,37 +24,35 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from coincurve import PrivateKey
-from eth_hash.auto import keccak
-from eth_utils.address import to_checksum_address
 
-from ledger.chain.decode import PLOGGING_RECORDED
 from ledger.chain.rpc import HttpRpc
-from ledger.deploy import Deployment, deploy
-from ledger.kinds import PLOGGING
+from ledger.deploy import deploy
 from ledger.node import AnvilNode
 from ledger.settings import PROJECT_ROOT, Settings
 
+from . import _mix
 from ._http import Connection
+from ._mirror import (
+    MirrorWatcher,
+    chain_counts,
+    gas_by_kind,
+    last_relay_tx,
+    mirror_rows,
+    table_of,
+    wait_seen,
+)
+from ._signing import Signed, sign_actions
 
-
-@dataclass
-class Signed:
-    digest: str
-    body: bytes  # the JSON of one `POST /v1/actions` body
-    item: dict[str, Any]
+__all__ = ["MirrorWatcher", "Signed", "cpu_capacity", "pipeline", "sign_actions"]
 
 
 def _free_port() -> int:
@@ -62,99 +61,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def sign_actions(*, deployment: Deployment, residents: int, per_resident: int, seed: int) -> list[Signed]:
-    """`residents` fresh keys, `per_resident` sessions each (nonces 0…), interleaved by nonce."""
-    contract = deployment.address("PloggingRegistry")
-    now = int(time.time())
-    keys = [PrivateKey(keccak(f"esg-bench-{seed}-{i}".encode())) for i in range(residents)]
-    addresses = [to_checksum_address(keccak(k.public_key.format(compressed=False)[1:])[-20:]) for k in keys]
-    out = []
-    for n in range(per_resident):
-        for key, address in zip(keys, addresses, strict=True):
-            message = {
-                "resident": address,
-                "distanceMeters": 3000 + n,
-                "durationSeconds": 1800,
-                "trashGrams": 850,
-                "areaCode": 41117,
-                "startedAt": now - 6 * 86_400 + n * 1801,  # chronological: no two overlap
-                "evidenceHash": "0x" + keccak(f"{address}-{n}".encode()).hex(),
-                "nonce": n,
-                "deadline": now + 86_400,
-            }
-            digest = PLOGGING.digest(deployment.chain_id, contract, message)
-            sig = key.sign_recoverable(digest, hasher=None)
-            signature = "0x" + (sig[:64] + bytes([sig[64] + 27])).hex()
-            item = {
-                "typedData": PLOGGING.typed_data(deployment.chain_id, contract, message),
-                "signature": signature,
-            }
-            out.append(Signed("0x" + digest.hex(), json.dumps(item).encode(), item))
-    return out
-
-
-class MirrorWatcher(threading.Thread):
-    """Stamps each digest when it first appears in the mirror (SQLite, read-only, every 20 ms).
-
-    The indexer commits a block range's rows together with its cursor, so a poll reads the rows only
-    when the cursor moved (a few times a second: the watcher shares the cores with what it measures).
-    It then reads from a few blocks below the highest block seen, where a reorg replaces rows.
-    Duplicates are counted by the benchmark at the end, from the final table.
-    """
-
-    REREAD = 2  # blocks below the highest seen that each read takes again
-
-    def __init__(self, db: Path) -> None:
-        super().__init__(daemon=True)
-        self.db = db
-        self.seen: dict[str, float] = {}
-        self.error: BaseException | None = None
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        top, cursor = 0, None
-        try:
-            conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5)
-        except sqlite3.Error as exc:
-            self.error = exc
-            return
-        try:
-            while not self._halt.is_set():
-                try:
-                    now_at = conn.execute("SELECT block_number, block_hash FROM indexer_cursor").fetchall()
-                    rows = (
-                        conn.execute(
-                            "SELECT block_number, digest FROM plogging_session WHERE block_number >= ?",
-                            (max(0, top - self.REREAD),),
-                        ).fetchall()
-                        if now_at != cursor
-                        else []
-                    )
-                    cursor = now_at
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) and "busy" not in str(exc):
-                        raise
-                    rows = []  # a checkpoint holds the file for a moment: read again next time
-                now = time.monotonic()
-                for block, digest in rows:
-                    top = max(top, block)
-                    self.seen.setdefault(digest, now)
-                self._halt.wait(0.02)
-        except BaseException as exc:  # reported by the benchmark, never swallowed
-            self.error = exc
-        finally:
-            conn.close()
-
-    def check(self) -> None:
-        if self.error is not None:
-            raise RuntimeError(f"the mirror watcher failed: {self.error!r}") from self.error
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join()
-        self.check()
 
 
 async def _post_each(port: int, actions: list[Signed], concurrency: int) -> dict[str, float]:
@@ -301,23 +207,44 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def _chain_counts(rpc: HttpRpc, deployment: Deployment) -> Counter[str]:
-    head = int(rpc.call("eth_blockNumber"), 16)
-    counts: Counter[str] = Counter()
-    for start in range(deployment.start_block, head + 1, 2000):
-        for entry in rpc.call(
-            "eth_getLogs",
-            [
-                {
-                    "address": deployment.address("PloggingRegistry"),
-                    "topics": [PLOGGING_RECORDED],
-                    "fromBlock": hex(start),
-                    "toBlock": hex(min(head, start + 1999)),
-                }
-            ],
-        ):
-            counts[entry["topics"][1]] += 1
-    return counts
+def _start_server(work: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", "--no-embedded-node"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=open(work / "server.log", "ab"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start; see {work / 'server.log'}")
+        time.sleep(0.2)
+
+
+def _set_up_mix(
+    load: _mix.MixLoad, port: int, watcher: MirrorWatcher, batch_size: int, timeout: float, log: Any
+) -> int:
+    """The mix's set-up (not timed), through the same API; returns how many actions it recorded."""
+    load.register()
+    sessions = load.setup_sessions()
+    log(f"set-up: {len(sessions)} plogging sessions (points and a resident slot for every resident)")
+    asyncio.run(_post_batches(port, sessions, batch_size, 4))
+    wait_seen(watcher, [a.digest for a in sessions], timeout)
+    log("set-up: preparing every feedback action (POST /v1/actions/prepare stores its text)")
+    items = asyncio.run(load.prepare_feedback(port))
+    asyncio.run(_post_each(port, items, 8))
+    wait_seen(watcher, [a.digest for a in items], timeout)
+    missing = [a.digest for a in sessions + items if a.digest not in watcher.seen]
+    if missing:
+        raise RuntimeError(f"the set-up's actions did not all reach the mirror ({len(missing)} missing)")
+    log(f"set-up: {len(items)} feedback items to support")
+    return len(sessions) + len(items)
 
 
 def pipeline(
@@ -330,6 +257,7 @@ def pipeline(
     relayers: int = 4,
     max_in_flight: int = 64,
     rate: float = 500.0,
+    mix: bool = False,
     timeout: float = 600.0,
     keep: Path | None = None,
     log: Any = print,
@@ -340,6 +268,10 @@ def pipeline(
     node = AnvilNode(port=_free_port(), block_time=1.0, log_path=work / "anvil.log")
     node.start()
     server: subprocess.Popen[bytes] | None = None
+    load: _mix.MixLoad | None = None
+    kinds = _mix.KINDS if mix else ("plogging",)
+    tables = [table_of(k) for k in kinds]
+    db = work / "ledger.db"
     try:
         settings = Settings(env="test", rpc_url=node.url, data_dir=work, relayer_count=relayers)
         deployment = deploy(settings)
@@ -354,36 +286,36 @@ def pipeline(
             "ESG_RELAYER_COUNT": str(relayers),
             "ESG_RELAYER_MAX_IN_FLIGHT": str(max_in_flight),
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--no-embedded-node"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=open(work / "server.log", "ab"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start; see {work / 'server.log'}")
-            time.sleep(0.2)
+        server = _start_server(work, env, port)
+        watcher = MirrorWatcher(db, deployment.chain_id, tables)
+        watcher.start()
+        phases = 3 if rate > 0 else 2
+        setup_actions = 0
+        if mix:
+            load = _mix.MixLoad(
+                deployment,
+                node.url,
+                settings.deployer(),
+                residents=residents,
+                per_resident=per_resident,
+                phases=phases,
+                log=log,
+            )
+            setup_actions = _set_up_mix(load, port, watcher, batch_size, timeout, log)
+        after_setup = last_relay_tx(db)
 
         cores = cpu_capacity()
         log(f"the machine gives {cores} cores right now")
-        phases = 3 if rate > 0 else 2
         log(f"signing {phases * residents * per_resident} actions")
-        sets = [
-            sign_actions(deployment=deployment, residents=residents, per_resident=per_resident, seed=seed)
-            for seed in range(1, phases + 1)
-        ]
+        if load is not None:
+            sets = load.phase_sets(load.item_ids())
+        else:
+            sets = [
+                sign_actions(deployment=deployment, residents=residents, per_resident=per_resident, seed=seed)
+                for seed in range(1, phases + 1)
+            ]
         paced = sets.pop(0) if rate > 0 else []
         single, batched = sets
-        watcher = MirrorWatcher(work / "ledger.db")
-        watcher.start()
         assert node.process is not None
         meter = CpuMeter(server.pid, node.process.pid)
         figures: dict[str, Any] = {}
@@ -406,7 +338,7 @@ def pipeline(
             log(f"phase 1: {len(paced)} actions, one per POST, offered at {rate:g}/s")
             before = meter.read()
             sent_p = asyncio.run(_post_paced(port, paced, rate, max(concurrency, 64)))
-            _wait_seen(watcher, [a.digest for a in paced], timeout)
+            wait_seen(watcher, [a.digest for a in paced], timeout)
             cpu["paced"] = CpuMeter.per_action(before, meter.read(), len(paced))
             e2e_p = latencies(sent_p, "paced")
             offered_s = max(sent_p.values()) - min(sent_p.values())
@@ -426,7 +358,7 @@ def pipeline(
         t0 = time.monotonic()
         sent = asyncio.run(_post_each(port, single, concurrency))
         accept_s = time.monotonic() - t0
-        _wait_seen(watcher, [a.digest for a in single], timeout)
+        wait_seen(watcher, [a.digest for a in single], timeout)
         cpu["saturated"] = CpuMeter.per_action(before, meter.read(), len(single))
         e2e = latencies(sent, "saturated")
         last_seen = max((watcher.seen.get(a.digest, 0.0) for a in single), default=t0)
@@ -437,29 +369,36 @@ def pipeline(
         t1 = time.monotonic()
         sent_b = asyncio.run(_post_batches(port, batched, batch_size, max(1, concurrency // 8)))
         accept_b_s = time.monotonic() - t1
-        _wait_seen(watcher, [a.digest for a in batched], timeout)
+        wait_seen(watcher, [a.digest for a in batched], timeout)
         cpu["batched"] = CpuMeter.per_action(before, meter.read(), len(batched))
         e2e_b = latencies(sent_b, "batched")
         watcher.stop()
 
-        chain = _chain_counts(HttpRpc(node.url), deployment)
-        digests = [a.digest for a in paced + single + batched]
-        lost = sum(1 for d in digests if chain[d] == 0 or d not in watcher.seen)
-        with sqlite3.connect(f"file:{work / 'ledger.db'}?mode=ro", uri=True) as db:
-            rows = Counter(d for (d,) in db.execute("SELECT digest FROM plogging_session"))
-        duplicated = sum(1 for d in digests if chain[d] > 1 or rows[d] > 1)
-        with sqlite3.connect(f"file:{work / 'ledger.db'}?mode=ro", uri=True) as db:
-            gas = db.execute(
-                "SELECT sum(gas_limit), sum(action_count), count(*) FROM relay_tx WHERE kind = 'plogging'"
-            ).fetchone()
-        used = _gas_used(HttpRpc(node.url), work / "ledger.db")
+        rpc = HttpRpc(node.url)
+        chain = chain_counts(rpc, deployment, kinds)
+        rows = mirror_rows(db, tables)
+        timed = paced + single + batched
+        lost = sum(1 for a in timed if chain[a.digest] == 0 or a.digest not in watcher.seen)
+        duplicated = sum(1 for a in timed if chain[a.digest] > 1 or rows[a.digest] > 1)
+        confirmed = Counter(a.kind for a in timed if chain[a.digest] >= 1 and rows[a.digest] >= 1)
+        gas = gas_by_kind(rpc, db, kinds, after=after_setup)
+        rpc.close()
+        used, actions, transactions = (sum(g[i] for g in gas.values()) for i in range(3))
+        per_action = used / actions if actions else None
         return {
             "method": (
                 "real HTTP to `esg-ledger serve` (SQLite, "
                 f"{workers} worker{'s' if workers > 1 else ''}), anvil with 1 s blocks and 30M gas; "
-                "each action timed from its POST to its row in the SQL mirror; e2e_* at a paced "
+                + (
+                    "a mix of 70% plogging, 15% feedback, 10% support, 2.5% redemption, 2.5% donation "
+                    "after an untimed set-up (a session per resident, partner, cause, feedback items); "
+                    if mix
+                    else "plogging sessions; "
+                )
+                + "each action timed from its POST to its row in the SQL mirror; e2e_* at a paced "
                 "offered rate, accepted/confirmed at saturation; see docs/benchmarks.md"
             ),
+            "mix": {k: n / len(_mix.PATTERN) for k, n in _mix.SHARES.items()} if mix else {"plogging": 1.0},
             "actions": len(single),
             "residents": residents,
             "accepted_per_s": round(len(single) / accept_s, 1),
@@ -472,9 +411,14 @@ def pipeline(
             "batched_e2e_p99_ms": round(_percentile(e2e_b, 0.99)),
             "lost": lost,
             "duplicated": duplicated,
-            "transactions": gas[2],
-            "gas_per_action": round(used / max(1, gas[1])) if used else None,
-            "confirmed_ceiling_per_s": round(30_000_000 / (used / max(1, gas[1]))) if used else None,
+            "per_kind_actions": dict(Counter(a.kind for a in timed)),
+            "per_kind_confirmed": {k: confirmed[k] for k in kinds},
+            "setup_actions": setup_actions,
+            "transactions": transactions,
+            "gas_per_action": round(per_action) if per_action else None,
+            "per_kind_gas_per_action": {k: round(g / n) if n else None for k, (g, n, _) in gas.items()},
+            "per_kind_actions_per_tx": {k: round(n / t, 1) if t else None for k, (_, n, t) in gas.items()},
+            "confirmed_ceiling_per_s": round(30_000_000 / per_action) if per_action else None,
             "signature_backend": "coincurve",
             "cpu_cores_available": cores,
             "cpu_ms_per_action": cpu,
@@ -484,6 +428,8 @@ def pipeline(
             "batch_size": batch_size,
         }
     finally:
+        if load is not None:
+            load.close()
         if server is not None and server.poll() is None:
             server.send_signal(signal.SIGTERM)
             try:
@@ -491,29 +437,3 @@ def pipeline(
             except subprocess.TimeoutExpired:
                 server.kill()
         node.stop()
-
-
-def _wait_seen(watcher: MirrorWatcher, digests: list[str], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(d not in watcher.seen for d in digests[-200:] + digests[:200]):
-        watcher.check()
-        time.sleep(0.05)
-    while time.monotonic() < deadline and sum(1 for d in digests if d in watcher.seen) < len(digests):
-        watcher.check()
-        time.sleep(0.1)
-
-
-def _gas_used(rpc: HttpRpc, db: Path) -> int:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        hashes = [
-            h
-            for (h,) in conn.execute(
-                "SELECT tx_hash FROM relay_tx WHERE kind = 'plogging' AND status = 'mined'"
-            )
-        ]
-    total = 0
-    for start in range(0, len(hashes), 200):
-        for receipt in rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes[start : start + 200]]):
-            if isinstance(receipt, dict):
-                total += int(receipt["gasUsed"], 16)
-    return total

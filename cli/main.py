@@ -388,6 +388,14 @@ def bench_pipeline(
     rate: Annotated[
         float, typer.Option(help="Offered actions/s of the paced phase (the latency figures); 0 skips it.")
     ] = 500.0,
+    mix: Annotated[
+        bool,
+        typer.Option(
+            "--mix",
+            help="A realistic mix (70% plogging, 15% feedback, 10% support, 5% redemption and donation) "
+            "after an untimed set-up, instead of plogging alone.",
+        ),
+    ] = False,
     keep: Annotated[str | None, typer.Option(help="Keep the run's data (logs, database) here.")] = None,
 ) -> None:
     """End to end: signed actions over real HTTP → relayer → anvil (1 s blocks) → indexer → SQL mirror."""
@@ -405,9 +413,16 @@ def bench_pipeline(
         relayers=relayers,
         max_in_flight=max_in_flight,
         rate=rate,
+        mix=mix,
         keep=Path(keep) if keep else None,
         log=lambda m: console.print(m),
     )
     with open(json_path, "w") as fh:
         json.dump(figures, fh, indent=2)
     Console().print_json(data=figures)
+
+
+# Last: `cli.rewards` uses this module's helpers inside its commands.
+from .rewards import rewards_app  # noqa: E402
+
+app.add_typer(rewards_app, name="rewards")

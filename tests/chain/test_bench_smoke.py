@@ -29,3 +29,19 @@ def test_pipeline_benchmark_runs_end_to_end_and_loses_nothing() -> None:
     assert figures["duplicated"] == 0
     assert figures["e2e_p50_ms"] > 0 and figures["batched_e2e_p50_ms"] > 0
     assert figures["gas_per_action"] is not None
+
+
+def test_pipeline_benchmark_with_the_mix_records_every_kind_once() -> None:
+    """`esg-ledger bench pipeline --mix` at a small scale: after its set-up (a session per resident, a
+    partner, a cause, feedback items prepared over HTTP), every kind of the mix reaches the chain and
+    the mirror exactly once, in all three phases."""
+    figures = pipeline(
+        residents=30, per_resident=3, concurrency=8, batch_size=30, mix=True, timeout=120, log=lambda _m: None
+    )
+    assert figures["lost"] == 0
+    assert figures["duplicated"] == 0
+    offered = figures["per_kind_actions"]
+    assert set(offered) == {"plogging", "feedback", "support", "redemption", "donation"}
+    assert figures["per_kind_confirmed"] == offered
+    assert sum(offered.values()) == 3 * 30 * 3
+    assert figures["setup_actions"] > 3 * 30
