@@ -73,8 +73,17 @@ class BatchKind:
     # An encoder for the whole argument list, for kinds whose layout is fixed: eth_abi's generic
     # encoder was a fifth of the relayer's CPU at 700 actions/s. Tests check both agree.
     fast_encode: Callable[[list[Action]], bytes | None] | None = None
-    # The order of one resident's entries in a batch (by default their nonces)
+    # The order of one resident's entries in a batch (by default their nonces); a kind with an
+    # order also keeps one batch per resident in flight (the relayer's barrier)
     order_by: Callable[[dict[str, Any]], Any] | None = None
+    # Gas a batch may need on chain beyond its simulation, when another batch lands first and
+    # changes the state its entries touch (stored messages → gas)
+    extra_gas: Callable[[list[dict[str, Any]]], int] | None = None
+
+    def state_gas(self, actions: list[Action]) -> int:
+        if self.extra_gas is None:
+            return 0
+        return self.extra_gas([json.loads(a.message) for a in actions])
 
     def order(self, action: Action) -> tuple[Any, ...]:
         if self.order_by is None:

@@ -16,6 +16,8 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+from sqlalchemy import exists
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from ..db import read_scope, session_scope
@@ -70,7 +72,11 @@ class Batching(RelayerBase):
         for kind in KINDS.values():
             if kind.contract in self.deployment.contracts and not room.full():
                 progress = self._flush_kind(kind, view, report, room) or progress
-        return progress
+        return self._flush_extra(view, report, room) or progress
+
+    def _flush_extra(self, view: ChainView, report: TickReport, room: _Room) -> bool:
+        """What else goes out this flush besides residents' batches (staff requests: relayer/staff.py)."""
+        return False
 
     def _room(self, view: ChainView) -> _Room:
         """Counts what still waits in the pool: a transaction whose nonce the chain has passed is
@@ -96,6 +102,19 @@ class Batching(RelayerBase):
         resident with a flood of actions in quarantine cannot fill the read and starve the rest."""
         quarantined = self.isolation.quarantined_residents()
         base = select(Action).where(Action.status == ActionStatus.QUEUED, Action.kind == kind.kind)
+        if kind.order_by is not None:
+            # An ordered kind (plogging: a resident's sessions are recorded in the order they
+            # happened) sends nothing more of a resident while one of theirs is in flight: were that
+            # one to come back to the queue (a revert, a lost block), a later one mined meanwhile
+            # would make it unrecordable (PloggingRegistrySessionOverlaps).
+            flying = aliased(Action)
+            base = base.where(
+                ~exists().where(
+                    col(flying.resident) == col(Action.resident),
+                    col(flying.kind) == kind.kind,
+                    col(flying.status) == ActionStatus.SUBMITTED,
+                )
+            )
         main = base
         if quarantined and len(quarantined) <= _MAX_EXCLUDED:
             main = base.where(col(Action.resident).not_in(quarantined))
@@ -216,6 +235,9 @@ class Batching(RelayerBase):
         # A smart account's wallet may burn up to its whole ERC-1271 allowance on chain whatever it
         # burnt in the simulation: the limit carries it, or the transaction would run out of gas.
         stipend = ERC1271_STIPEND * sum(1 for a in batch if self.isolation.smart(a))
+        # What the chain's state may add between the pre-flight and the block (a support that
+        # crosses its item's threshold after another batch landed: kinds declare it).
+        stipend += kind.state_gas(batch)
         if verdict.gas_used is not None:
             # The simulation's own figure, plus room for the 63/64 rule in the token call (at most
             # 1/63 of the total comes back only after the call), a refunded storage reset and some
