@@ -31,6 +31,15 @@ from .routes import (
     partners,
     plogging,
     residents,
+    staff_actions,
+    staff_auth,
+    staff_campaigns,
+    staff_directory,
+    staff_feedback,
+    staff_log,
+    staff_members,
+    staff_policy,
+    staff_verification,
     stats,
 )
 from .services import Services
@@ -74,6 +83,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "pages" / "static"), name="static")
     reads = (residents, feedback, partners, causes, campaigns, plogging, stats, indexer)
     for module in (health, deployment, actions, custody, *reads, pages):
+        app.include_router(module.router)
+    app.include_router(staff_auth.router)
+    app.include_router(staff_actions.router)
+    workflows = (staff_verification, staff_feedback, staff_campaigns, staff_directory, staff_policy)
+    for module in (*workflows, staff_log, staff_members):
         app.include_router(module.router)
     return app
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ledger.errors import ActionError, ChainError, CustodyError
+from ledger.staff.errors import StaffError
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -29,6 +30,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CustodyError)
     async def _custody_error(_: Request, exc: CustodyError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, str(exc)), status_code=exc.status)
+
+    @app.exception_handler(StaffError)
+    async def _staff_error(_: Request, exc: StaffError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(error_body(exc.code, str(exc)), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -47,6 +47,7 @@ class Services:
         deployment = ensure_deployment(settings, rpc)
         if settings.demo_data:  # development only: the settings refuse it in production
             _seed_demo(settings, rpc, deployment, engine)
+            _seed_demo_staff(settings, deployment, engine)
         relayer = Relayer(
             engine=engine,
             rpc=HttpRpc(settings.rpc),
@@ -141,6 +142,15 @@ def _seed_demo(settings: Settings, rpc: HttpRpc, deployment: Deployment, engine:
         seed_demo(settings=settings, rpc=rpc, deployment=deployment, engine=engine)
     except Exception:  # demo records are a convenience: serve without them (and say why)
         log.exception("could not seed the demo partner, cause and campaign")
+
+
+def _seed_demo_staff(settings: Settings, deployment: Deployment, engine: Engine) -> None:
+    from ledger.staff import seed_demo_staff
+
+    try:
+        seed_demo_staff(settings=settings, engine=engine, deployment=deployment)
+    except Exception:  # a development convenience, as the demo records
+        log.exception("could not create the demo staff account")
 
 
 def _wait_for_node(rpc: HttpRpc, timeout: float) -> None:

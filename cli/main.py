@@ -426,3 +426,7 @@ def bench_pipeline(
 from .rewards import rewards_app  # noqa: E402
 
 app.add_typer(rewards_app, name="rewards")
+
+from .staff import staff_app  # noqa: E402
+
+app.add_typer(staff_app, name="staff")

@@ -9,6 +9,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from sqlalchemy import Connection, Table, select
 
+from ledger.answers import OfficialAnswer
 from ledger.feedback import FeedbackContent
 
 from ._reads import Page, paged, position
@@ -25,6 +26,7 @@ _CLOSURE = EVENT_TABLES["feedback_closure"]
 _MODERATION = EVENT_TABLES["feedback_moderation"]
 _SETTINGS = EVENT_TABLES["feedback_settings_update"]
 _CONTENT: Table = FeedbackContent.__table__  # type: ignore[attr-defined]
+_ANSWER_TEXT: Table = OfficialAnswer.__table__  # type: ignore[attr-defined]
 
 
 def _categories(conn: Connection, chain_id: int) -> dict[int, str]:
@@ -56,10 +58,23 @@ def _content_state(hidden: bool, stored: Any) -> tuple[str | None, str]:
     return str(stored.content), "shown"
 
 
+def _answer_texts(conn: Connection, hashes: set[str]) -> dict[str, str]:
+    """Official answers' texts by their on-chain hash (ledger/answers.py); absent when not kept here."""
+    if not hashes:
+        return {}
+    t = _ANSWER_TEXT.c
+    return {
+        str(h).lower(): str(text)
+        for h, text in conn.execute(select(t.answer_hash, t.text).where(t.answer_hash.in_(sorted(hashes))))
+    }
+
+
 def feedback_public(conn: Connection, chain_id: int, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    """`feedback_item` rows in their public shape, with category name, threshold, text, submission tx."""
+    """`feedback_item` rows in their public shape, with category name, threshold, text, submission tx,
+    and the official answer's text once answered."""
     if not rows:
         return []
+    answers = _answer_texts(conn, {r.answer_hash.lower() for r in rows if r.answer_hash})
     names = _categories(conn, chain_id)
     threshold = _support_threshold(conn, chain_id)
     contents = {
@@ -96,6 +111,7 @@ def feedback_public(conn: Connection, chain_id: int, rows: Sequence[Any]) -> lis
                 "thresholdReached": r.answer_due_at is not None,
                 "answerDueAt": r.answer_due_at,
                 "accepted": r.accepted,
+                "answerText": answers.get(r.answer_hash.lower()) if r.answer_hash else None,
                 "hidden": r.hidden,
                 "content": content,
                 "contentState": state,
@@ -186,7 +202,7 @@ def feedback_item(
             "answerHash": answer.answer_hash,
             "reviewer": answer.reviewer,
             "reward": answer.reward,
-            "text": None,  # official answers' text is not kept off-chain yet
+            "text": _answer_texts(conn, {answer.answer_hash.lower()}).get(answer.answer_hash.lower()),
             **position(answer),
         },
         "closed": None if closure is None else {"reviewer": closure.reviewer, **position(closure)},

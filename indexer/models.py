@@ -74,6 +74,7 @@ def _position() -> list[Column[Any]]:
 # Lookup indexes the projections and the API need, per event table.
 _INDEXES: dict[str, list[tuple[str, ...]]] = {
     "plogging_session": [("resident",), ("digest",)],
+    "staff_forward_request": [("signer",)],
     "action_failure": [("digest",)],
     "plogging_batch": [("batch_id",)],
     "plogging_verification": [("digest",)],

@@ -235,6 +235,7 @@ def resident_summary(conn: Connection, *, chain_id: int, token: str, resident: s
         "address": who,
         "balance": balance,
         "plogging": plogging,
+        "sessionOutcomes": _session_outcomes(conn, chain_id, who),
         "feedback": {
             "submitted": _count(conn, _SUBMISSION, chain_id, who),
             "supported": _count(conn, _SUPPORT, chain_id, who),
@@ -243,6 +244,7 @@ def resident_summary(conn: Connection, *, chain_id: int, token: str, resident: s
         "donated": amount(_DONATION),
         "claimed": amount(_CLAIM),
         "recent": {
+            "sessions": _recent_sessions(conn, chain_id, who),
             "feedback": feedback_public(conn, chain_id, authored),
             "supports": _recent(conn, _SUPPORT, chain_id, who, itemId="item_id", digest="digest"),
             "redemptions": _recent(
@@ -272,6 +274,42 @@ def resident_summary(conn: Connection, *, chain_id: int, token: str, resident: s
         },
         "actions": actions_by_status(conn, resident=who),
     }
+
+
+def _session_outcomes(conn: Connection, chain_id: int, resident: str) -> dict[str, int]:
+    """The resident's recorded sessions by current status (pending, accepted, rejected, revoked)."""
+    out = dict.fromkeys(SESSION_STATUSES.values(), 0)
+    rows = conn.execute(
+        select(_CURRENT_STATUS, func.count())
+        .select_from(_SESSIONS_WITH_REVIEW)
+        .where(_SESSION.c.chain_id == chain_id, _SESSION.c.resident == resident)
+        .group_by(_CURRENT_STATUS)
+    )
+    for status, n in rows:
+        out[SESSION_STATUSES.get(status, str(status))] = int(n)
+    return out
+
+
+def _recent_sessions(conn: Connection, chain_id: int, resident: str) -> list[dict[str, Any]]:
+    """The resident's last 20 sessions with their outcome: status, and the verifier's reason code."""
+    s = _SESSION.c
+    rows = conn.execute(
+        select(_SESSION, _CURRENT_STATUS.label("current_status"), REVIEW.c.reason_code, REVIEW.c.verifier)
+        .select_from(_SESSIONS_WITH_REVIEW)
+        .where(s.chain_id == chain_id, s.resident == resident)
+        .order_by(s.block_number.desc(), s.log_index.desc())
+        .limit(_RECENT)
+    )
+    return [
+        {k: getattr(r, c) for k, c in _SESSION_KEYS.items()}
+        | {
+            "status": SESSION_STATUSES.get(r.current_status, str(r.current_status)),
+            "reasonCode": r.reason_code,
+            "verifier": r.verifier,
+        }
+        | position(r)
+        for r in rows
+    ]
 
 
 def _plogging_totals(conn: Connection, chain_id: int, *where: Any) -> dict[str, int]:

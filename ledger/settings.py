@@ -92,7 +92,17 @@ class Settings(BaseSettings):
     api_worker_nice: int = Field(default=5, ge=0, le=19)
     custody_master_key: SecretStr | None = None
     platform_tokens: list[SecretStr] = Field(default_factory=list)
-    # One demo partner, cause and campaign on the chain at start (ledger/demo.py). Unset: on in
+    # Staff sign-in (ledger/staff, docs/staff.md). The URL staff reach this API at: its host:port is
+    # the Sign-In with Ethereum domain, its origin the URI a message must name, and https makes the
+    # session cookie Secure. Unset: http://ESG_API_HOST:ESG_API_PORT (127.0.0.1:8000 in development).
+    public_url: AnyHttpUrl | None = None
+    staff_session_idle: float = Field(default=1800.0, gt=0)  # seconds without a request
+    staff_session_absolute: float = Field(default=28_800.0, gt=0)  # seconds since sign-in
+    staff_lockout_failures: int = Field(default=5, ge=1)  # consecutive password/TOTP failures
+    staff_lockout_seconds: float = Field(default=900.0, gt=0)
+    staff_siwe_nonce_ttl: float = Field(default=300.0, gt=0)
+    # One demo partner, cause and campaign on the chain at start (ledger/demo.py); with them, in
+    # development only, a demo staff account holding every role (ledger/staff/demo.py). Unset: on in
     # development only; never allowed in production.
     demo_data: bool = False
 
@@ -154,6 +164,19 @@ class Settings(BaseSettings):
         if self.public_rpc_url is not None:
             return str(self.public_rpc_url).rstrip("/")
         return self.rpc if display_url(self.rpc) == self.rpc else ""
+
+    @property
+    def staff_public_url(self) -> str:
+        if self.public_url is not None:
+            return str(self.public_url).rstrip("/")
+        return f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def siwe_domain(self) -> str:
+        """The EIP-4361 domain a staff sign-in message must name: the public URL's host[:port]."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.staff_public_url).netloc
 
     @property
     def node_port(self) -> int:

@@ -4,11 +4,13 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import indexer.models  # noqa: F401  (registers the mirror tables)
+import ledger.answers
 import ledger.bonus
 import ledger.demo
 import ledger.directory
 import ledger.feedback
-import ledger.models  # noqa: F401  (registers the outbox tables)
+import ledger.models  # (registers the outbox tables)
+import ledger.staff.models  # noqa: F401  (staff identity)
 
 target_metadata = SQLModel.metadata
 connection = context.config.attributes.get("connection")

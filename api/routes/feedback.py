@@ -5,14 +5,40 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel, Field
 
 from indexer import queries
 
+from .. import schemas
 from ..deps import ReadSessionDep, ServicesDep
-from ..schemas import FeedbackItemDetail, FeedbackPage
+from ..schemas import FeedbackAnswer, FeedbackItemPublic
 from ._mirror import INT64_MAX, INVALID, NOT_FOUND, AreaCodeQuery, Limit, Offset, ResidentQuery
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
+
+
+class FeedbackItemWithAnswer(FeedbackItemPublic):
+    answerText: str | None = Field(
+        description="The official answer's text once answered (its keccak256 is on chain)."
+    )
+
+
+class FeedbackPage(BaseModel):
+    items: list[FeedbackItemWithAnswer]
+    total: int = Field(description="Items matching the filters, on every page.")
+
+
+class OfficialAnswer(FeedbackAnswer):
+    text: str | None = Field(
+        description="The answer's text as the reviewer wrote it; keccak256(utf-8 text) == answerHash. "
+        "Null if the answer was given outside this ledger."
+    )
+
+
+class FeedbackItemDetail(schemas.FeedbackItemDetail):
+    answerText: str | None = Field(description="The official answer's text, once answered.")
+    answer: OfficialAnswer | None
+
 
 Status = Literal["submitted", "under_review", "answered", "closed"]  # queries.FEEDBACK_STATUSES
 

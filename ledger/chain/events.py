@@ -1,4 +1,4 @@
-"""Every event the five ledger contracts emit, and the mirror table each one is stored in.
+"""Every event the ledger contracts and the StaffForwarder emit, and the mirror table of each.
 
 One `EventSpec` per event: its Solidity signature (which gives topic0), and its fields in ABI order,
 each with the column it becomes. Struct parameters are static tuples, so they are flattened into
@@ -346,6 +346,14 @@ EVENTS: tuple[EventSpec, ...] = (
             "digest bytes32!, resident address!, cause_id uint32!, wallet address, amount uint256, "
             "nonce uint64+"
         ),
+    ),
+    # StaffForwarder: one per staff request it ran (success false: the call reverted, the nonce is
+    # used); the called contract's own event names the staff member as its actor
+    EventSpec(
+        "ExecutedForwardRequest",
+        "ExecutedForwardRequest(address,uint256,bool)",
+        "staff_forward_request",
+        _f("signer address!, nonce uint256+, success bool"),
     ),
     # ActionBatcher
     EventSpec(

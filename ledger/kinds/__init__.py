@@ -16,6 +16,10 @@ from .plogging import KIND as PLOGGING_KIND
 from .plogging import PLOGGING
 from .rewards import CLAIM, CLAIM_KIND, DONATION, DONATION_KIND, REDEMPTION, REDEMPTION_KIND
 
+# Staff members' forward requests (kind "staff"): relayed, but not a resident kind, so not in KINDS
+# (no /v1/actions/prepare, no custody); the relayer sends them through the StaffForwarder.
+from .staff import BATCH as STAFF
+
 __all__ = [
     "ACTION_TYPES",
     "BATCH_KINDS",
@@ -27,6 +31,7 @@ __all__ = [
     "PLOGGING",
     "RECORDED_TOPICS",
     "REDEMPTION",
+    "STAFF",
     "SUPPORT",
     "BatchKind",
     "ChainCalls",

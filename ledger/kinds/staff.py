@@ -13,7 +13,9 @@ Nonces are the forwarder's `nonces(from)`: sequential per staff member, so a sta
 run in nonce order. The event carries no digest: a request is identified by (signer, nonce), or off
 chain by its EIP-712 digest (`request_id`). Not registered in `ledger.kinds.KINDS` (it is not a
 resident kind); `BATCH` is a `BatchKind` for the relayer once given a refund receiver (`for_relayer`).
-See docs/contracts.md, "Staff act as themselves".
+`STAFF_FUNCTIONS` is the allow-list of what a request may call (`_staff_functions`); preparing and
+verifying a staff member's call is `ledger.staff_actions`. See docs/contracts.md, "Staff act as
+themselves", and docs/relayer.md, "Staff requests".
 """
 
 from __future__ import annotations
@@ -39,12 +41,22 @@ from ..types import ZERO_ADDRESS, Address, checksum
 from ._base import BatchKind, ChainCalls
 from ._fields import Address as AddressField
 from ._fields import Uint256, integer
+from ._staff_functions import (
+    EXCLUDED,
+    STAFF_FUNCTIONS,
+    StaffFunction,
+    allowed_calls,
+    explain,
+    staff_function,
+)
 
 __all__ = [
     "BATCH",
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
+    "EXCLUDED",
     "EXECUTED_EVENT",
+    "EXECUTE_SELECTORS",
     "FORWARDER",
     "FORWARD_REQUEST_FIELDS",
     "FORWARD_REQUEST_TYPE",
@@ -53,22 +65,30 @@ __all__ = [
     "MAX_DATA_BYTES",
     "MAX_REQUEST_GAS",
     "REQUEST_DATA_TYPE",
+    "STAFF_FUNCTIONS",
     "ExecutedRequest",
     "ForwardBatchKind",
     "ForwardRequestMessage",
+    "StaffFunction",
+    "allowed_calls",
     "decode_executed",
+    "decode_requests",
     "digest",
     "domain",
     "domain_separator",
     "encode_execute",
     "encode_execute_batch",
     "expired",
+    "explain",
+    "inner_call",
     "message",
+    "message_of",
     "next_nonce",
     "prepare",
     "request_data",
     "request_id",
     "signer",
+    "staff_function",
     "struct_hash",
     "typed_data",
 ]
@@ -295,6 +315,42 @@ def encode_execute_batch(items: list[tuple[Mapping[str, Any], bytes]], refund_re
 
 _EXECUTE = keccak(f"execute({REQUEST_DATA_TYPE})".encode())[:4]
 _EXECUTE_BATCH = keccak(f"executeBatch({REQUEST_DATA_TYPE}[],address)".encode())[:4]
+EXECUTE_SELECTORS = {"execute": _EXECUTE, "executeBatch": _EXECUTE_BATCH}
+
+
+def decode_requests(calldata: bytes) -> tuple[list[tuple[Any, ...]], str | None]:
+    """The `ForwardRequestData` items of an `execute` / `executeBatch` call, and its refund receiver
+    (None for `execute`); ValueError for any other calldata."""
+    if calldata[:4] == _EXECUTE_BATCH:
+        requests, receiver = decode([f"{REQUEST_DATA_TYPE}[]", "address"], calldata[4:])
+        return [tuple(r) for r in requests], checksum(receiver)
+    if calldata[:4] == _EXECUTE:
+        (request,) = decode([REQUEST_DATA_TYPE], calldata[4:])
+        return [tuple(request)], None
+    raise ValueError("not a call of the forwarder's execute or executeBatch")
+
+
+def message_of(request: tuple[Any, ...], nonce: int) -> dict[str, Any]:
+    """The signed message of a decoded `ForwardRequestData`, had it been signed with `nonce`."""
+    from_, to, value, gas, deadline, data, _signature = request
+    return {
+        "from": checksum(from_),
+        "to": checksum(to),
+        "value": int(value),
+        "gas": int(gas),
+        "nonce": nonce,
+        "deadline": int(deadline),
+        "data": "0x" + bytes(data).hex(),
+    }
+
+
+def inner_call(forwarder: str, m: Mapping[str, Any], *, gas: bool = True) -> dict[str, Any]:
+    """The call the forwarder makes for request `m`, as an `eth_call` object: from the forwarder, to
+    `to`, with `data` and the signer's 20 bytes appended (ERC-2771), and `gas` (the request's)."""
+    call = {"from": checksum(forwarder), "to": m["to"], "data": m["data"] + m["from"][2:].lower()}
+    if gas:
+        call["gas"] = hex(int(m["gas"]))
+    return call
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ fails a batch whatever it holds: pauses, roles, the node), `isolation` (quaranti
 smart-account residents go alone; bisection after an on-chain revert), `signer` (sign and store
 before broadcast), `broadcast` (what a node's answer means), `settle` (receipts, reorgs),
 `nonces` (the SQL nonce allocator), `fees` (EIP-1559, bumps), `policy` (allow-list of targets),
-`state` (the action state machine).
+`state` (the action state machine), `staff` and `staff_triage` (staff members' forward requests,
+a lane per member in nonce order, through `StaffForwarder.executeBatch`).
 """
 
 from .base import TickReport

@@ -29,12 +29,13 @@ from . import fees as fee_math
 from .broadcast import Outcome, carried, classify
 from .causes import Causes
 from .isolation import Isolation
-from .kinds import KINDS
+from .kinds import KINDS, STAFF
 from .nonces import ChainNonces
 from .policy import TargetPolicy
 from .preflight import Preflight
 from .settle import requeue, tx_actions
 from .signer import Signer
+from .staff_triage import StaffTriage
 from .triage import Triage
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,15 @@ class RelayerBase:
         self._preflights = ThreadPoolExecutor(
             max_workers=max(1, len(self.keys)), thread_name_prefix="preflight"
         )
+        self.staff_triage: StaffTriage | None = None
+        if STAFF.contract in deployment.contracts:
+            self.staff_triage = StaffTriage(
+                rpc=rpc,
+                decoder=self.decoder,
+                causes=self.causes,
+                chain_id=deployment.chain_id,
+                forwarder=deployment.address(STAFF.contract),
+            )
         self.alarms: dict[str, str] = {}
         self._watch = _Watch()
         self._balances_at = 0.0

@@ -26,10 +26,10 @@ from ..db import read_scope, session_scope
 from ..errors import DeploymentError
 from ..models import IN_FLIGHT, Action, ActionStatus, RelayTx
 from .base import ChainView, TickReport, next_base_fee
-from .batching import Batching
 from .inflight import InFlight
-from .kinds import KINDS
+from .kinds import KINDS, STAFF
 from .nonces import ChainNonces, needs_reconcile, reconcile
+from .staff import StaffBatching
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ _HAS_WORK = select(literal(1)).where(
 )
 
 
-class Relayer(InFlight, Batching):
+class Relayer(InFlight, StaffBatching):
     """`tick()` is safe to call repeatedly, after any crash, and from several processes at once."""
 
     def tick_if_due(self) -> TickReport | None:
@@ -116,8 +116,10 @@ class Relayer(InFlight, Batching):
             for k in KINDS.values()
             if k.contract in self.deployment.contracts
         }
-        calls: list[tuple[str, list[Any]]] = [("eth_getCode", [t, "latest"]) for t in targets.values()]
         pairs = [(name, key) for name in targets for key in self.keys]
+        if STAFF.contract in self.deployment.contracts:  # code only: the forwarder has no roles
+            targets[STAFF.contract] = self.deployment.address(STAFF.contract)
+        calls: list[tuple[str, list[Any]]] = [("eth_getCode", [t, "latest"]) for t in targets.values()]
         calls += [
             (
                 "eth_call",

@@ -14,10 +14,12 @@ from sqlmodel import col, select
 
 from ..db import read_scope, session_scope
 from ..errors import LedgerError, RpcError
-from ..models import IN_FLIGHT, RelayAttempt, RelayTx, TxStatus
+from ..kinds import staff
+from ..models import IN_FLIGHT, Action, ActionStatus, RelayAttempt, RelayTx, TxStatus
+from ..types import checksum
 from . import fees as fee_math
 from .base import ChainView, RelayerBase, TickReport, _Watch
-from .kinds import KINDS
+from .kinds import KINDS, STAFF
 from .preflight import failure
 from .settle import (
     NONCE_USED,
@@ -117,6 +119,9 @@ class InFlight(RelayerBase):
     def _apply(self, tx: RelayTx, receipt: dict[str, Any], report: TickReport) -> None:
         earlier: dict[str, tuple[str, int, int]] = {}
         ok = int(receipt["status"], 16) == 1
+        if tx.kind == STAFF.kind and ok:
+            self._apply_staff(tx, receipt, report)
+            return
         for digest, reason in (self._failed_logs(receipt) if ok else {}).items():
             if reason[:4] == NONCE_USED and (record := self._find_record(digest)) is not None:
                 earlier[digest] = record
@@ -128,8 +133,10 @@ class InFlight(RelayerBase):
             why, outside = self._why_reverted(tx, receipt)
             # Blame falls on an action only when it was alone: in a larger transaction nothing tells
             # which entry did it, so they are bisected, and none is counted an attempt.
-            if not outside and len(actions) == 1:
-                charge = [actions[0][0]]
+            if not outside and (len(actions) == 1 or tx.kind == STAFF.kind):
+                # A staff batch has no bisection: each of its requests is counted an attempt, so a
+                # batch that keeps reverting on chain gives up after MAX_ATTEMPTS.
+                charge = [a for a, _ in actions]
         with session_scope(self.engine) as s:
             settled = apply_receipt(
                 s,
@@ -144,6 +151,8 @@ class InFlight(RelayerBase):
         report.failed += settled.failed
         report.requeued += settled.requeued
         ids = [a for a, _ in actions]
+        if tx.kind == STAFF.kind:
+            return  # isolation is the residents' (quarantine, bisection); staff go by nonce order
         if ok:
             self.isolation.clear(set(ids) - set(settled.silent))
             blamed = {r for a, r in actions if a in settled.silent}
@@ -156,6 +165,72 @@ class InFlight(RelayerBase):
         elif not outside and len(ids) > 1:
             self.isolation.bisect(ids)
 
+    def _apply_staff(self, tx: RelayTx, receipt: dict[str, Any], report: TickReport) -> None:
+        """A mined staff batch: each request confirmed or failed by its (signer, nonce) log. For a
+        request whose call reverted, the reason is that call simulated again from the forwarder,
+        after the batch's requests before it, on the state of the block before (what the chain keeps)."""
+        forwarder = self.deployment.address(STAFF.contract)
+        executed: dict[tuple[str, int], bool] = {}
+        for entry in receipt["logs"]:
+            ours = str(entry.get("address", "")).lower() == forwarder.lower()
+            if ours and (e := staff.decode_executed(entry)) is not None:
+                executed[(e.signer, e.nonce)] = e.success
+        with read_scope(self.engine) as s:
+            actions = list(
+                s.exec(select(Action).where(Action.tx_id == tx.id, Action.status == ActionStatus.SUBMITTED))
+            )
+        reasons: dict[str, str] = {}
+        if any(v is False for v in executed.values()):
+            ordered = self._in_calldata_order(tx, actions, forwarder)
+            cases = [
+                ([m for _, m in ordered[:i]], m)
+                for i, (_, m) in enumerate(ordered)
+                if executed.get((m["from"], m["nonce"])) is False
+            ]
+            assert self.staff_triage is not None
+            found = self.staff_triage.inner_reasons(
+                cases,
+                ok=lambda m: executed.get((m["from"], m["nonce"])) is True,
+                time=None,
+                block=hex(max(0, int(receipt["blockNumber"], 16) - 1)),
+            )
+            failing = [a for a, m in ordered if executed.get((m["from"], m["nonce"])) is False]
+            for action, (_, why) in zip(failing, found, strict=True):
+                reasons[action.id] = f"its call reverted on chain: {why}"
+        with session_scope(self.engine) as s:
+            settled = apply_receipt(
+                s,
+                tx=tx,
+                receipt=receipt,
+                earlier={},
+                decoder=self.decoder,
+                forwarder=forwarder,
+                staff_reasons=reasons,
+            )
+        report.confirmed += settled.confirmed
+        report.failed += settled.failed
+        report.requeued += settled.requeued
+
+    def _in_calldata_order(
+        self, tx: RelayTx, actions: list[Action], forwarder: str
+    ) -> list[tuple[Action, dict[str, Any]]]:
+        """The transaction's staff requests in the order its calldata runs them, with their messages."""
+        sent = TypedTransaction.from_bytes(HexBytes(tx.raw)).as_dict()
+        try:
+            requests, _ = staff.decode_requests(bytes(sent["data"]))
+        except ValueError:  # the current attempt is a no-op
+            return []
+        ordered: list[tuple[Action, dict[str, Any]]] = []
+        for r in requests:
+            for a in actions:
+                if checksum(a.resident) != checksum(r[0]):
+                    continue
+                m = staff.message_of(r, a.nonce)
+                if staff.request_id(self.deployment.chain_id, forwarder, m) == a.id:
+                    ordered.append((a, m))
+                    break
+        return ordered
+
     def _is_noop_receipt(self, tx: RelayTx, receipt: dict[str, Any]) -> bool:
         return receipt.get("to") is not None and str(receipt["to"]).lower() == tx.sender.lower()
 
@@ -163,7 +238,7 @@ class InFlight(RelayerBase):
         """Why a transaction reverted, and whether for a cause outside its actions. Replays it at its
         block (the state after it: a pause mined before it shows) and probes pauses and roles now."""
         sent = TypedTransaction.from_bytes(HexBytes(tx.raw)).as_dict()
-        target = self.deployment.address(KINDS[tx.kind].contract)
+        target = self.deployment.address(STAFF.contract if tx.kind == STAFF.kind else KINDS[tx.kind].contract)
         probes = self.causes.probes(target=target, sender=tx.sender)
         if not sent["data"]:  # the current attempt is a no-op, the one mined the batch: probes only
             cause = self.causes.probed(self.rpc.batch(probes), target=target, sender=tx.sender)

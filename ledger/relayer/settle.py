@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +28,10 @@ from sqlmodel import Session, col, select
 
 from ..chain.decode import ACTION_FAILED
 from ..chain.revert import ErrorDecoder
+from ..kinds.staff import decode_executed
 from ..models import IN_FLIGHT, Action, ActionStatus, AttemptStatus, RelayAttempt, RelayTx, TxStatus
-from .kinds import RECORDED_TOPICS
+from ..types import checksum
+from .kinds import RECORDED_TOPICS, STAFF
 from .state import confirm_each, fail_each, move
 
 log = logging.getLogger(__name__)
@@ -145,9 +147,13 @@ def apply_receipt(
     decoder: ErrorDecoder,
     revert_charge: Collection[str] = (),
     revert_reason: str = "",
+    forwarder: str | None = None,
+    staff_reasons: Mapping[str, str] | None = None,
 ) -> Settled:
     """Settles `tx` by `receipt`. `earlier`: digest → record. If the receipt says reverted, the
-    actions go back to the queue and only `revert_charge` are counted an attempt."""
+    actions go back to the queue and only `revert_charge` are counted an attempt. A staff
+    transaction (kind "staff") settles by the `forwarder`'s ExecutedForwardRequest logs;
+    `staff_reasons`: action id → why its call reverted (success=false)."""
     stored = session.get(RelayTx, tx.id, with_for_update=True)
     if stored is None or stored.status not in IN_FLIGHT:
         return Settled()
@@ -181,6 +187,11 @@ def apply_receipt(
         return Settled(failed=carried - requeued, requeued=requeued)
     stored.status = TxStatus.MINED
     session.add(stored)
+    if stored.kind == STAFF.kind:
+        assert forwarder is not None
+        return _settle_staff(
+            session, tx=stored, receipt=receipt, forwarder=forwarder, reasons=staff_reasons or {}
+        )
     logs = read_logs(receipt)
     records: dict[str, tuple[str, int, int]] = {}
     reasons: dict[str, str] = {}
@@ -208,6 +219,50 @@ def apply_receipt(
         settled.silent = silent if records or reasons else []
         settled.requeued = _requeue_ids(
             session, ids=silent, tx_id=tx.id, reason=f"no event in {mined_hash}", charge=settled.silent
+        )
+    return settled
+
+
+def _settle_staff(
+    session: Session, *, tx: RelayTx, receipt: dict[str, Any], forwarder: str, reasons: Mapping[str, str]
+) -> Settled:
+    """Each staff request by its (signer, nonce) log: success → confirmed at that log; false → failed
+    (its call reverted; its nonce is used, so the member's later requests still run); no log → the
+    forwarder skipped it (its nonce was used meanwhile, or it expired on the way): back to the queue
+    with an attempt counted, where the next flush resolves it by (signer, nonce)."""
+    executed: dict[tuple[str, int], tuple[bool, int]] = {}
+    for entry in receipt["logs"]:
+        if str(entry.get("address", "")).lower() == forwarder.lower():
+            found = decode_executed(entry)
+            if found is not None:
+                executed[(found.signer, found.nonce)] = (found.success, int(entry["logIndex"], 16))
+    assert tx.block_number is not None
+    records: dict[str, tuple[str, int, int]] = {}
+    failed: dict[str, str] = {}
+    silent: list[str] = []
+    for action in session.exec(
+        select(Action).where(Action.tx_id == tx.id, Action.status == ActionStatus.SUBMITTED)
+    ).all():
+        hit = executed.get((checksum(action.resident), action.nonce))
+        if hit is None:
+            silent.append(action.id)
+        elif hit[0]:
+            records[action.id] = (tx.tx_hash, tx.block_number, hit[1])
+        else:
+            failed[action.id] = (
+                reasons.get(action.id) or "its call reverted on chain (ExecutedForwardRequest success=false)"
+            )
+    confirm_each(session, records=records, tx_id=tx.id)
+    fail_each(session, reasons=failed, from_=ActionStatus.SUBMITTED, tx_id=tx.id)
+    settled = Settled(confirmed=len(records), failed=len(failed))
+    if silent:
+        log.warning("transaction %s: the forwarder skipped %d staff requests", tx.tx_hash, len(silent))
+        settled.requeued = _requeue_ids(
+            session,
+            ids=silent,
+            tx_id=tx.id,
+            reason=f"skipped by the forwarder in {tx.tx_hash}",
+            charge=silent,
         )
     return settled
 

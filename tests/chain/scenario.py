@@ -12,13 +12,14 @@ import os
 from typing import Any
 
 from eth_abi.abi import encode
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from web3 import Web3
 
 from ledger.deploy import ROLE, Deployment
 from ledger.eip712 import ActionType
-from ledger.kinds import CLAIM, DONATION, FEEDBACK, PLOGGING, REDEMPTION, SUPPORT
+from ledger.kinds import CLAIM, DONATION, FEEDBACK, PLOGGING, REDEMPTION, SUPPORT, staff
 from ledger.settings import Settings
 
 from ..support import Resident
@@ -207,3 +208,40 @@ class Scenario:
         self.nonces[a.address, "PloggingRegistry"] -= 1  # the failed group used no nonce
         self.send(self.admin, "ParticipationToken", "unpause")  # Unpaused
         self.record(self.session(a))
+        self._relayed_staff(verifier)
+
+    def _relayed_staff(self, outsider: Resident) -> None:
+        """Staff act as themselves through the forwarder: ExecutedForwardRequest, success and not."""
+        forwarder = self.c[staff.FORWARDER]
+        items = []
+        for who, contract, function, args in (
+            (self.admin, "FeedbackBox", "setCategory", (8, True, "rivers")),  # FeedbackCategorySet, by admin
+            (outsider.account, "PloggingRegistry", "verify", (bytes(32),)),  # no role: success false
+        ):
+            data = getattr(self.c[contract].functions, function)(*args)._encode_transaction_data()
+            message = {
+                "from": who.address,
+                "to": self.deployment.address(contract),
+                "value": 0,
+                "gas": 200_000,
+                "nonce": forwarder.functions.nonces(who.address).call(),
+                "deadline": self.now() + 3600,
+                "data": data,
+            }
+            typed = staff.typed_data(self.deployment.chain_id, forwarder.address, message)
+            items.append(
+                (typed["message"], bytes(Account.sign_typed_data(who.key, full_message=typed).signature))
+            )
+        tx = {
+            "from": self.relayer.address,
+            "to": forwarder.address,
+            "data": staff.encode_execute_batch(items, self.relayer.address),
+            "gas": 1_000_000,
+            "gasPrice": self.w3.eth.gas_price,
+            "nonce": self.w3.eth.get_transaction_count(self.relayer.address, "pending"),
+            "chainId": self.deployment.chain_id,
+        }
+        receipt = self.w3.eth.wait_for_transaction_receipt(
+            self.w3.eth.send_raw_transaction(self.relayer.sign_transaction(tx).raw_transaction)
+        )
+        assert receipt["status"] == 1

@@ -1,0 +1,193 @@
+"""`esg-ledger staff`: invite, list, activate and deactivate staff members; a custodial member's
+authenticator (TOTP) and password. Roles are granted on chain (the admin's staff routes)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ledger.errors import LedgerError
+from ledger.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+staff_app = typer.Typer(no_args_is_help=True, help="Staff members: invite, list, (de)activate, TOTP.")
+console = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+MemberId = Annotated[int, typer.Argument(min=1, help="The staff member's id (esg-ledger staff list).")]
+ACTOR = "cli"
+
+
+def _engine() -> Engine:
+    from ledger.db import make_engine
+    from migrations import migrate
+
+    engine = make_engine(get_settings().db_url)
+    migrate(engine)
+    return engine
+
+
+def _fail(exc: LedgerError) -> typer.Exit:
+    console.print(f"[red]{exc}[/red]")
+    return typer.Exit(1)
+
+
+@staff_app.command()
+def invite(
+    name: Annotated[str, typer.Option(help="The person's name.")],
+    address: Annotated[
+        str | None, typer.Option(help="Their own wallet's address (they sign in with SIWE).")
+    ] = None,
+    custodial: Annotated[
+        bool, typer.Option("--custodial", help="No wallet: the city keeps a key; password + TOTP.")
+    ] = False,
+    login: Annotated[str | None, typer.Option(help="A custodial member's login name.")] = None,
+    area: Annotated[list[int] | None, typer.Option(help="Limit to this area code (repeatable).")] = None,
+) -> None:
+    """Invites a member; for a custodial one prints the initial password and TOTP URI, once."""
+    from ledger.db import session_scope
+    from ledger.staff import invite_member, staff_keys
+
+    if custodial == (address is not None):
+        raise typer.BadParameter("give --address 0x… or --custodial (with --login)")
+    try:
+        with session_scope(_engine()) as session:
+            invitation = invite_member(
+                session=session,
+                name=name,
+                created_by=ACTOR,
+                now=time.time(),
+                address=address,
+                login=login,
+                areas=area or None,
+                keys=staff_keys(get_settings()) if custodial else None,
+            )
+            member = invitation.member
+    except LedgerError as exc:
+        raise _fail(exc) from None
+    out.print(f"staff member {member.id}: {member.name} {member.address} ({member.kind}, {member.status})")
+    if invitation.password is not None:
+        out.print(f"login: {member.login}")
+        out.print(
+            f"initial password (shown once; change it with POST /v1/staff/password): {invitation.password}"
+        )
+        out.print(f"authenticator (TOTP) URI, shown once: {invitation.totp_uri}")
+    out.print("grant their roles on chain to that address (admin), then they can sign in")
+
+
+@staff_app.command("list")
+def list_(
+    status: Annotated[str | None, typer.Option(help="invited, active or deactivated.")] = None,
+) -> None:
+    """Every staff member (id, name, address, kind, status, areas)."""
+    from ledger.db import read_scope
+    from ledger.staff import list_members
+
+    with read_scope(_engine()) as session:
+        members, total = list_members(session=session, status=status, limit=10_000)
+    table = Table("id", "name", "address", "login", "kind", "status", "areas", title=f"{total} staff members")
+    for m in members:
+        areas = m.area_codes()
+        table.add_row(
+            str(m.id),
+            m.name,
+            m.address,
+            m.login or "",
+            m.kind,
+            m.status,
+            "all" if areas is None else ",".join(map(str, sorted(areas))),
+        )
+    out.print(table)
+
+
+@staff_app.command()
+def deactivate(member_id: MemberId) -> None:
+    """No more sign-ins; signs the member out everywhere. Revoke their on-chain roles too."""
+    from ledger.db import session_scope
+    from ledger.staff import deactivate_member
+
+    try:
+        with session_scope(_engine()) as session:
+            member, revoked = deactivate_member(
+                session=session, member_id=member_id, by=ACTOR, now=time.time()
+            )
+    except LedgerError as exc:
+        raise _fail(exc) from None
+    out.print(f"staff member {member.id} ({member.address}) deactivated; {revoked} session(s) revoked")
+
+
+@staff_app.command()
+def activate(member_id: MemberId) -> None:
+    """Activates an invited member, or a deactivated one again."""
+    from ledger.db import session_scope
+    from ledger.staff import activate_member
+
+    try:
+        with session_scope(_engine()) as session:
+            member = activate_member(session=session, member_id=member_id, by=ACTOR, now=time.time())
+    except LedgerError as exc:
+        raise _fail(exc) from None
+    out.print(f"staff member {member.id} ({member.address}) is {member.status}")
+
+
+@staff_app.command("totp-uri")
+def totp_uri(member_id: MemberId) -> None:
+    """A new authenticator secret for a custodial member, printed once as an otpauth:// URI (scan it);
+    the old one stops working."""
+    from ledger.db import session_scope
+    from ledger.staff import get_member, rotate_totp, staff_keys
+
+    try:
+        with session_scope(_engine()) as session:
+            member = get_member(session=session, member_id=member_id)
+            uri = rotate_totp(
+                session=session, member=member, keys=staff_keys(get_settings()), now=time.time()
+            )
+    except LedgerError as exc:
+        raise _fail(exc) from None
+    out.print(uri)
+
+
+@staff_app.command("reset-password")
+def reset_password(member_id: MemberId) -> None:
+    """A new random password for a custodial member, printed once; clears a lock-out."""
+    from ledger.db import session_scope
+    from ledger.staff import get_member
+    from ledger.staff import reset_password as reset
+
+    try:
+        with session_scope(_engine()) as session:
+            password = reset(
+                session=session, member=get_member(session=session, member_id=member_id), now=time.time()
+            )
+    except LedgerError as exc:
+        raise _fail(exc) from None
+    out.print(password)
+
+
+@staff_app.command()
+def areas(
+    member_id: MemberId,
+    area: Annotated[
+        list[int] | None, typer.Option(help="An area code (repeatable); none: every area.")
+    ] = None,
+) -> None:
+    """Limits a member's reviews and verifications to area codes (or lifts the limit)."""
+    from ledger.db import session_scope
+    from ledger.staff import set_areas
+
+    try:
+        with session_scope(_engine()) as session:
+            member = set_areas(
+                session=session, member_id=member_id, areas=area or None, by=ACTOR, now=time.time()
+            )
+            codes = member.area_codes()
+    except LedgerError as exc:
+        raise _fail(exc) from None
+    out.print(f"staff member {member_id}: areas {'all' if codes is None else sorted(codes)}")
