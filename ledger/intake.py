@@ -25,7 +25,15 @@ from .kinds._fields import address
 from .outbox import allocate_resident_nonce
 from .types import Address, checksum
 
-__all__ = ["Erc1271Check", "VerifiedAction", "attach", "parse_address", "prepare", "verify_submission"]
+__all__ = [
+    "Erc1271Check",
+    "VerifiedAction",
+    "attach",
+    "check_domain",
+    "parse_address",
+    "prepare",
+    "verify_submission",
+]
 
 Erc1271Check = Callable[[str, bytes, bytes], bool]
 
@@ -89,7 +97,8 @@ def _expected(spec: ActionType, chain_id: int, address: str) -> dict[str, Any]:
     return spec.typed_data(chain_id, address, {})
 
 
-def _check_domain(domain: Any, expected: dict[str, Any]) -> None:
+def check_domain(domain: Any, expected: dict[str, Any]) -> None:
+    """The typed data's domain is exactly `expected` (a contract's address in one of its exact spellings)."""
     if not isinstance(domain, dict):
         raise InvalidActionError("expected an object", field="typedData.domain")
     for key, want in expected.items():
@@ -136,7 +145,7 @@ def verify_submission(
     expected = _expected(spec.eip712, chain_id, contract)
     if typed_data["types"] != expected["types"]:
         raise InvalidActionError(f"must be exactly {json.dumps(expected['types'])}", field="typedData.types")
-    _check_domain(typed_data["domain"], expected["domain"])
+    check_domain(typed_data["domain"], expected["domain"])
     try:
         message = spec.message.model_validate(typed_data["message"]).model_dump()
     except ValidationError as exc:

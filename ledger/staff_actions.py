@@ -45,6 +45,7 @@ from .errors import (
     RpcError,
     UnsupportedActionError,
 )
+from .intake import check_domain
 from .kinds import ChainCalls, VerifiedAction
 from .kinds import staff as forward
 from .kinds._fields import address as parse_address
@@ -333,23 +334,6 @@ def _expected_types() -> dict[str, Any]:
     }
 
 
-def _check_domain(domain: Any, expected: dict[str, Any]) -> None:
-    if not isinstance(domain, dict):
-        raise InvalidActionError("expected an object", field="typedData.domain")
-    for key, want in expected.items():
-        got = domain.get(key)
-        if key == "verifyingContract":
-            same = isinstance(got, str) and got in (want, want.lower(), "0x" + want[2:].upper())
-        elif key == "chainId":
-            same = (type(got) is int and got == want) or (isinstance(got, str) and got == str(want))
-        else:
-            same = isinstance(got, str) and got == want
-        if not same:
-            raise InvalidActionError(f"expected {want!r}, got {got!r}", field=f"typedData.domain.{key}")
-    if set(domain) != set(expected):
-        raise InvalidActionError("has unexpected keys", field="typedData.domain")
-
-
 def verify_call(
     typed_data: Any, signature: Any, *, chain_id: int, contracts: Mapping[str, str], now: int
 ) -> VerifiedAction:
@@ -369,7 +353,7 @@ def verify_call(
     expected_types = _expected_types()
     if typed_data["types"] != expected_types:
         raise InvalidActionError(f"must be exactly {expected_types}", field="typedData.types")
-    _check_domain(typed_data["domain"], forward.domain(chain_id, forwarder))
+    check_domain(typed_data["domain"], forward.domain(chain_id, forwarder))
     try:
         m = forward.message(typed_data["message"]) if isinstance(typed_data["message"], dict) else None
     except InvalidActionError as exc:
