@@ -40,6 +40,7 @@ class Services:
 
     @classmethod
     def start(cls, settings: Settings, *, run_jobs: bool = True) -> Services:
+        settings.check_serving()
         engine = make_engine(settings.db_url)
         migrate(engine)
         rpc = HttpRpc(settings.rpc)

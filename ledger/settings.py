@@ -119,12 +119,10 @@ class Settings(BaseSettings):
             return self
         if self.demo_data:
             raise ConfigurationError("ESG_DEMO_DATA is for development: production never gets demo records")
-        if self.mnemonic.get_secret_value() == DEV_MNEMONIC and (
-            not self.deployer_key or not self.relayer_keys
-        ):
+        if self.mnemonic.get_secret_value() == DEV_MNEMONIC and not self.relayer_keys:
             raise ConfigurationError(
-                "ESG_ENV=production needs ESG_DEPLOYER_KEY and ESG_RELAYER_KEYS, or an ESG_MNEMONIC "
-                "of your own: the development mnemonic is public"
+                "ESG_ENV=production needs ESG_RELAYER_KEYS, or an ESG_MNEMONIC of your own: the "
+                "development mnemonic is public"
             )
         if self.database_url is None:
             raise ConfigurationError("ESG_ENV=production needs ESG_DATABASE_URL (PostgreSQL)")
@@ -194,7 +192,29 @@ class Settings(BaseSettings):
         if self.deployer_key is not None:
             account: LocalAccount = Account.from_key(self.deployer_key.get_secret_value())
             return account
+        if self.env == "production" and self.mnemonic.get_secret_value() == DEV_MNEMONIC:
+            raise ConfigurationError(
+                "this needs the admin key (ESG_DEPLOYER_KEY): the development mnemonic is public"
+            )
         return _account_from_mnemonic(self.mnemonic.get_secret_value(), 0)
+
+    def check_serving(self) -> None:
+        """In production the internet-facing process holds no admin key: the contracts are deployed
+        with `esg-ledger deploy` from an admin machine, staff act with their own keys through the
+        forwarder, and the server holds only the relayer keys (which can call nothing but batches)."""
+        if self.env != "production":
+            return
+        if self.deployer_key is not None or self.mnemonic.get_secret_value() != DEV_MNEMONIC:
+            raise ConfigurationError(
+                "ESG_ENV=production: the API process must not hold the admin key. Unset "
+                "ESG_DEPLOYER_KEY and ESG_MNEMONIC and give only ESG_RELAYER_KEYS; deploy with "
+                "`esg-ledger deploy` on an admin machine"
+            )
+        if self.auto_deploy:
+            raise ConfigurationError(
+                "ESG_ENV=production: set ESG_AUTO_DEPLOY=false; the server cannot deploy without the "
+                "admin key, and must not hold it"
+            )
 
     def relayers(self) -> list[LocalAccount]:
         if self.relayer_keys:

@@ -80,3 +80,19 @@ def test_demo_data_defaults_on_only_in_development_and_is_refused_in_production(
 def test_route_enums_are_the_mirrors_vocabulary() -> None:
     assert list(typing.get_args(feedback.Status)) == list(queries.FEEDBACK_STATUSES.values())
     assert list(typing.get_args(campaigns.Status)) == list(queries.CAMPAIGN_STATUSES.values())
+
+
+def test_in_production_the_api_process_holds_no_admin_key() -> None:
+    base = {"env": "production", "database_url": "postgresql://ledger@db/ledger", "_env_file": None}
+    relayer_only = Settings(**base, relayer_keys=["0x" + "22" * 32], auto_deploy=False)  # type: ignore[arg-type]
+    relayer_only.check_serving()  # the relayer keys only: it serves
+    with pytest.raises(ConfigurationError, match="ESG_DEPLOYER_KEY"):
+        relayer_only.deployer()  # and it has no admin key to hand out
+    with_admin = Settings(**base, deployer_key="0x" + "11" * 32, relayer_keys=["0x" + "22" * 32])  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="must not hold the admin key"):
+        with_admin.check_serving()
+    with pytest.raises(ConfigurationError, match="must not hold the admin key"):
+        Settings(**base, mnemonic="abandon " * 11 + "about", auto_deploy=False).check_serving()  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="AUTO_DEPLOY"):
+        Settings(**base, relayer_keys=["0x" + "22" * 32]).check_serving()  # type: ignore[arg-type]
+    Settings(env="development", _env_file=None).check_serving()  # type: ignore[call-arg]
