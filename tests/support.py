@@ -15,6 +15,7 @@ import httpx
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from sqlalchemy import create_engine, text
 
 from ledger.pgcluster import ThrowawayPostgres
 
@@ -159,3 +160,14 @@ class Postgres(ThrowawayPostgres):
 
     def __init__(self) -> None:
         super().__init__(fsync=False)
+
+    def database(self, prefix: str) -> str:
+        """The URL of a new, empty database in this cluster. Tests that run a server each take one:
+        every test chain has chain id 31337, so a mirror left by another test's chain would look
+        like a fork deeper than the finality depth."""
+        name = f"{prefix}_{os.urandom(6).hex()}"
+        admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        return self.url.rsplit("/", 1)[0] + "/" + name

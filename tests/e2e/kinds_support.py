@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from eth_hash.auto import keccak
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
@@ -175,13 +175,7 @@ def start_stack(
     database_url: str | None = None
     if database == "postgres":
         assert postgres is not None
-        cluster = postgres()
-        name = "kinds_" + os.urandom(4).hex()
-        admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        database_url = cluster.url.rsplit("/", 1)[0] + "/" + name
+        database_url = postgres().database("kinds")
     with AnvilNode(port=free_port(), block_time=0) as anvil:
         settings = Settings(env="test", rpc_url=anvil.url, data_dir=run_dir)
         deployment = deploy(settings)

@@ -9,7 +9,6 @@ campaigns) are sent to the contracts with the deployer key, as the city's admin 
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -548,12 +547,7 @@ def test_postgres_mirror_serves_the_same_reads(
 ) -> None:
     run = tmp_path_factory.mktemp("reads-pg")
     shutil.copytree(data_dir / "deployments", run / "deployments")
-    url, name = postgres.url, "reads_" + os.urandom(4).hex()  # a database of its own: chain ids repeat
-    engine = make_engine(url)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    database = url.rsplit("/", 1)[0] + "/" + name
+    database = postgres.database("reads")
     srv = Server(rpc_url=anvil.url, data_dir=run, database_url=database).start()
     try:
         pg = srv.client()

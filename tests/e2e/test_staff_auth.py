@@ -20,7 +20,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 from web3 import Web3
 
@@ -167,12 +167,7 @@ def staff(
     database_url = None
     if request.param == "postgres":
         postgres: Postgres = request.getfixturevalue("postgres")
-        name = f"staff_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(postgres.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        database_url = postgres.url.rsplit("/", 1)[0] + "/" + name
+        database_url = postgres.database("staff")
     server = Server(
         rpc_url=anvil.url,
         data_dir=run,

@@ -510,13 +510,14 @@ def test_http_staff_management(desk: Desk, data_dir: Path, settings: Settings) -
 def test_http_verification_on_postgres(
     anvil: AnvilNode, data_dir: Path, settings: Settings, deployment: Deployment, postgres: Postgres
 ) -> None:
+    database = postgres.database("staff_workflows")
     server = Server(
         rpc_url=anvil.url,
         data_dir=data_dir,
-        database_url=postgres.url,
+        database_url=database,
         ESG_CUSTODY_MASTER_KEY=MASTER_KEY,
     ).start()
     try:
-        verification_workflow(Desk(server, settings, deployment, postgres.url))
+        verification_workflow(Desk(server, settings, deployment, database))
     finally:
         server.stop()

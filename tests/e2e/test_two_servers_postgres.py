@@ -25,11 +25,7 @@ PER_SERVER = 40
 def test_two_servers_never_share_a_nonce(
     anvil: AnvilNode, data_dir: Path, deployment: Deployment, postgres: Postgres, rpc: HttpRpc
 ) -> None:
-    url = postgres.url.rsplit("/", 1)[0] + "/two_servers"
-    admin = create_engine(postgres.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("CREATE DATABASE two_servers"))
-    admin.dispose()
+    url = postgres.database("two_servers")
     # Small batches and no waiting: both relayers sign as often as they can, racing for nonces.
     fast = {"ESG_BATCH_MAX_SIZE": "3", "ESG_BATCH_MAX_AGE": "0", "ESG_RELAYER_INTERVAL": "0.02"}
     servers = [
