@@ -16,7 +16,10 @@ from ledger.settings import get_settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-staff_app = typer.Typer(no_args_is_help=True, help="Staff members: invite, list, (de)activate, TOTP.")
+staff_app = typer.Typer(
+    no_args_is_help=True,
+    help="Staff members: invite, list, (de)activate, TOTP; roles on chain (admin machine); the admin log.",
+)
 console = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
 
@@ -191,3 +194,106 @@ def areas(
     except LedgerError as exc:
         raise _fail(exc) from None
     out.print(f"staff member {member_id}: areas {'all' if codes is None else sorted(codes)}")
+
+
+RoleName = Annotated[
+    str,
+    typer.Argument(
+        help="verifier, reviewer, moderator, campaign_manager, partner_manager, policy, auditor or admin."
+    ),
+]
+Account = Annotated[str, typer.Argument(help="The staff member's address (0x and 40 hex digits).")]
+
+
+def _roles(role: str, account: str, grant: bool) -> None:
+    from web3 import Web3
+
+    from ledger.deploy import AdminSender
+    from ledger.staff.roles import ROLE_GRANTS
+    from ledger.types import parse_checksummed
+
+    from .main import _context
+
+    if role not in ROLE_GRANTS:
+        out.print(f"[red]unknown role {role!r}[/red]; roles: {', '.join(ROLE_GRANTS)}")
+        raise typer.Exit(2)
+    try:
+        who = parse_checksummed(account)
+    except ValueError as exc:
+        out.print(f"[red]account: {exc}[/red]")
+        raise typer.Exit(2) from None
+    settings = get_settings()
+    try:
+        admin = settings.deployer()
+    except LedgerError as exc:
+        raise _fail(exc) from None
+    _rpc, deployment, _engine = _context(settings)
+    w3 = Web3(Web3.HTTPProvider(settings.rpc, request_kwargs={"timeout": 60}))
+    sender = AdminSender(w3, admin, deployment.chain_id)
+    function = "grantRole" if grant else "revokeRole"
+    for contract, role_id in ROLE_GRANTS[role]:
+        sender.transact(deployment.contracts[contract], function, bytes.fromhex(role_id[2:]), who)
+    sender.settle()
+    out.print(
+        f"{function} {role} ({len(ROLE_GRANTS[role])} contract(s)) for {who}, signed by {admin.address}"
+    )
+
+
+@staff_app.command()
+def grant(role: RoleName, account: Account) -> None:
+    """Grants a role on chain with the admin key (ESG_DEPLOYER_KEY), from an admin machine: how the
+    first staff admin gets their role. Staff admins then grant roles through the API, as themselves."""
+    _roles(role, account, grant=True)
+
+
+@staff_app.command()
+def revoke(role: RoleName, account: Account) -> None:
+    """Revokes a role on chain with the admin key, from an admin machine (the API loses it within
+    one indexer interval)."""
+    _roles(role, account, grant=False)
+
+
+@staff_app.command()
+def log(
+    csv_path: Annotated[str | None, typer.Option("--csv", help="Write the entries as CSV here.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only this staff member's actions.")] = None,
+    action: Annotated[str | None, typer.Option(help="Only this event, e.g. FeedbackModerated.")] = None,
+    from_block: Annotated[int | None, typer.Option(help="From this block.")] = None,
+    to_block: Annotated[int | None, typer.Option(help="To this block.")] = None,
+) -> None:
+    """The admin log from the mirror (who changed what, in which block and transaction), oldest first."""
+    import csv
+    import json
+    import sys
+
+    from indexer import staff_queries
+
+    from .main import _context
+
+    settings = get_settings()
+    _rpc, deployment, engine = _context(settings)
+    names = {c.address: name for name, c in deployment.contracts.items()}
+    with engine.connect() as conn:
+        rows = list(
+            staff_queries.admin_log_rows(
+                conn,
+                chain_id=deployment.chain_id,
+                contract_names=names,
+                actor=actor,
+                action=action,
+                from_block=from_block,
+                to_block=to_block,
+            )
+        )
+    if csv_path is None:
+        for row in rows:
+            sys.stdout.write(json.dumps(row, default=str) + "\n")
+        return
+    with open(csv_path, "w", newline="") as fh:
+        if rows:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(
+                {k: json.dumps(v) if isinstance(v, dict) else v for k, v in r.items()} for r in rows
+            )
+    out.print(f"{len(rows)} entries → {csv_path}")

@@ -25,7 +25,7 @@ from web3 import Web3
 
 from .chain.rpc import HttpRpc, display_url
 from .db import session_scope
-from .deploy import DeployedContract, Deployment, _Deployer
+from .deploy import AdminSender, DeployedContract, Deployment
 from .directory import ProfileKind, metadata_hash, put_profile
 from .errors import ChainError, DeploymentError
 from .settings import Settings
@@ -114,7 +114,7 @@ def _seed(*, settings: Settings, rpc: HttpRpc, deployment: Deployment, engine: E
             return done
         w3 = Web3(Web3.HTTPProvider(settings.rpc, request_kwargs={"timeout": 60}))
         chain = DemoChain(
-            sender=_Deployer(w3, settings.deployer(), deployment.chain_id),
+            sender=AdminSender(w3, settings.deployer(), deployment.chain_id),
             rewards=rewards,
             handle=w3.eth.contract(address=Web3.to_checksum_address(rewards.address), abi=rewards.abi),
             now=int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16),
@@ -141,7 +141,7 @@ def _seed(*, settings: Settings, rpc: HttpRpc, deployment: Deployment, engine: E
 class DemoChain:
     """What the on-chain steps need: the deployer's sender, CommunityRewards, the chain's time."""
 
-    sender: _Deployer
+    sender: AdminSender
     rewards: DeployedContract
     handle: Any  # web3 contract for CommunityRewards, for the views
     now: int

@@ -184,7 +184,9 @@ def ensure_deployment(settings: Settings, rpc: HttpRpc) -> Deployment:
     return deploy(settings)
 
 
-class _Deployer:
+class AdminSender:
+    """Sends the admin key's own transactions (deployment, grants), tracking its nonce."""
+
     def __init__(self, w3: Web3, account: LocalAccount, chain_id: int) -> None:
         self.w3 = w3
         self.account = account
@@ -256,7 +258,7 @@ def _deploy(settings: Settings) -> Deployment:
     finally:
         rpc.close()
     admin = settings.deployer()
-    d = _Deployer(w3, admin, chain_id)
+    d = AdminSender(w3, admin, chain_id)
     # First: every ledger contract trusts it (ERC-2771), fixed at construction, so staff act as
     # themselves through it; it has no owner and holds no role.
     forwarder = d.create(artifacts["StaffForwarder"])

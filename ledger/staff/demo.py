@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from web3 import Web3
 
 from ..db import session_scope
-from ..deploy import Deployment, _Deployer
+from ..deploy import AdminSender, Deployment
 from ..settings import Settings
 from .keys import staff_keys
 from .members import activate_member, invite_member
@@ -86,7 +86,7 @@ def _grant_auditor(settings: Settings, deployment: Deployment) -> None:
     try:
         w3 = Web3(Web3.HTTPProvider(settings.rpc, request_kwargs={"timeout": 60}))
         deployer = settings.deployer()
-        sender = _Deployer(w3, deployer, deployment.chain_id)
+        sender = AdminSender(w3, deployer, deployment.chain_id)
         for name, role in ROLE_GRANTS["auditor"]:
             contract = deployment.contracts.get(name)
             if contract is None:
