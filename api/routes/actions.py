@@ -71,8 +71,8 @@ def prepare(body: PrepareRequest, services: ServicesDep, session: SessionDep) ->
     }
 
 
-def verify_body(services: ServicesDep, body: SubmitRequest, now: int, *, erc1271: bool) -> VerifiedAction:
-    action = verify_submission(
+def _verified(services: ServicesDep, body: SubmitRequest, now: int, *, erc1271: bool) -> VerifiedAction:
+    return verify_submission(
         body.typedData,
         body.signature,
         chain_id=services.deployment.chain_id,
@@ -80,27 +80,29 @@ def verify_body(services: ServicesDep, body: SubmitRequest, now: int, *, erc1271
         now=now,
         erc1271=services.erc1271_valid if erc1271 else None,
     )
-    if needs_attach(action):
-        with read_scope(services.engine) as session:
-            action = attach(action, session=session, chain_id=services.deployment.chain_id)
-    return action
+
+
+def _attached(services: ServicesDep, action: VerifiedAction) -> VerifiedAction:
+    """The action with what its kind stores beside the signed fields (a claim's proof, from SQL)."""
+    if not needs_attach(action):
+        return action
+    with read_scope(services.engine) as session:
+        return attach(action, session=session, chain_id=services.deployment.chain_id)
+
+
+def verify_body(services: ServicesDep, body: SubmitRequest, now: int, *, erc1271: bool) -> VerifiedAction:
+    return _attached(services, _verified(services, body, now, erc1271=erc1271))
 
 
 async def verify_async(services: ServicesDep, body: SubmitRequest, now: int) -> VerifiedAction:
     # ECDSA is checked on the event loop (~0.1 ms); a signature that is not the resident's ECDSA
     # one (a smart account: ERC-1271 may block on RPC) and a kind that reads SQL go to a thread.
     try:
-        action = verify_submission(
-            body.typedData,
-            body.signature,
-            chain_id=services.deployment.chain_id,
-            contracts=services.contract_addresses,
-            now=now,
-        )
+        action = _verified(services, body, now, erc1271=False)
     except InvalidSignatureError:
         return await run_in_threadpool(verify_body, services, body, now, erc1271=True)
     if needs_attach(action):
-        return await run_in_threadpool(verify_body, services, body, now, erc1271=False)
+        return await run_in_threadpool(_attached, services, action)
     return action
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
+from ..bonus import leaf_for
 from ..chain.calls import view
 from ..eip712 import ActionType
 from ..errors import InvalidActionError
@@ -125,18 +126,9 @@ def _fill_donation(ctx: PrepareContext, payload: dict[str, Any]) -> dict[str, An
     return payload
 
 
-def _leaf(session: Session, chain_id: int, campaign_id: int, resident: str) -> tuple[int, list[str]] | None:
-    from ..bonus import leaf_for
-
-    found: tuple[int, list[str]] | None = leaf_for(
-        session=session, chain_id=chain_id, campaign_id=campaign_id, resident=resident
-    )
-    return found
-
-
 def _fill_claim(ctx: PrepareContext, payload: dict[str, Any]) -> dict[str, Any]:
     campaign = payload["campaignId"]
-    leaf = _leaf(ctx.session, ctx.chain_id, campaign, ctx.resident)
+    leaf = leaf_for(session=ctx.session, chain_id=ctx.chain_id, campaign_id=campaign, resident=ctx.resident)
     if leaf is None:
         raise InvalidActionError(
             f"campaign {campaign} has published no bonus for {ctx.resident}", field="payload.campaignId"
@@ -158,7 +150,9 @@ def _fill_claim(ctx: PrepareContext, payload: dict[str, Any]) -> dict[str, Any]:
 def _attach_proof(session: Session, chain_id: int, message: dict[str, Any]) -> dict[str, Any]:
     """The claim's Merkle proof, stored beside the signed fields (the contract checks it, the
     resident does not sign it)."""
-    leaf = _leaf(session, chain_id, message["campaignId"], message["resident"])
+    leaf = leaf_for(
+        session=session, chain_id=chain_id, campaign_id=message["campaignId"], resident=message["resident"]
+    )
     if leaf is None or leaf[0] != message["amount"]:
         raise InvalidActionError(
             f"campaign {message['campaignId']}'s published tree gives {message['resident']} "
