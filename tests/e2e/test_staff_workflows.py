@@ -416,6 +416,12 @@ def directory_and_campaign_workflow(desk: Desk) -> None:
     partner = Account.create().address
     (p,) = desk.done("PUT", f"/v1/staff/partners/{partner}", {"name": "동네 카페", "expiresAt": LATER})
     assert desk.event("CommunityRewards", "PartnerSet", p)["by"] == desk.staff.address
+    # Renewing checks the partner against the mirror, which follows the relayer's confirmation.
+    desk.mirrored(
+        "/v1/partners?limit=200",
+        lambda b: any(x["address"] == partner for x in b["items"]),
+        "the registered partner",
+    )
     desk.done("POST", f"/v1/staff/partners/{partner}/renew", {"expiresAt": LATER + 86_400})
     listed = desk.mirrored(
         "/v1/partners?limit=200",
