@@ -28,6 +28,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def error_of(response: httpx.Response) -> dict[str, Any]:
+    """An error response's `code`, `field` and `message`, whichever error shape the API answers with.
+
+    The API's errors are RFC 9457 problem details (`application/problem+json`) with the extension
+    members `code` and `field`; tests read them through this one function.
+    """
+    body = response.json()
+    legacy = body.get("error") if isinstance(body, dict) else None
+    if isinstance(legacy, dict):
+        return {"code": legacy.get("code"), "field": legacy.get("field"), "message": legacy.get("message")}
+    return {"code": body.get("code"), "field": body.get("field"), "message": body.get("detail")}
+
+
 def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.1) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
