@@ -17,6 +17,7 @@ from typing import Protocol
 from Crypto.Cipher import AES
 
 from ..errors import CustodyError
+from ..settings import Settings
 
 _VERSION = b"\x01"
 
@@ -60,3 +61,28 @@ class LocalMasterKey:
             return bytes(cipher.decrypt_and_verify(sealed, tag))
         except ValueError:
             raise CustodyError("a custodial key does not decrypt under this master key") from None
+
+
+# The same file ledger/staff/keys.py keeps: in development one random master key seals both.
+_DEV_KEY_FILE = "staff-dev-master.key"
+
+
+def custody_keys(settings: Settings) -> KeyEncrypter | None:
+    """ESG_CUSTODY_MASTER_KEY's encrypter; in development without one, a random key kept in the data
+    folder, so `scripts/run`'s demo platform works out of the box. None: custody is off (503)."""
+    master = settings.custody_master_key
+    if master is not None:
+        return LocalMasterKey(bytes.fromhex(master.get_secret_value().removeprefix("0x")))
+    if settings.env != "development":
+        return None
+    path = settings.data_dir / _DEV_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it meanwhile
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(32).hex())
+    return LocalMasterKey(bytes.fromhex(path.read_text().strip()))

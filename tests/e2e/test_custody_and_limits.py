@@ -1,5 +1,6 @@
-"""Custodial wallets over real HTTP (platform-authenticated signing, export to self-custody) and
-the per-resident limits that refuse an action before any gas is spent on it."""
+"""Custodial wallets over real HTTP (platform-authenticated signing, export to self-custody once,
+after a re-authentication) and the per-resident limits that refuse an action before any gas is
+spent on it. tests/e2e/test_platforms.py covers platforms, webhooks and custody across platforms."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from eth_account import Account
 from ledger.deploy import Deployment
 from ledger.node import AnvilNode
 
-from ..support import Resident, Server, plogging_payload
+from ..support import Resident, Server, error_of, plogging_payload
+from .platforms_support import PlatformUnderTest, register
 from .test_plogging_e2e import submit_signed, wait_final
 
-TOKEN = "platform-token-for-tests-" + os.urandom(8).hex()
+LEGACY_TOKEN = "platform-token-for-tests-" + os.urandom(8).hex()
+MASTER = os.urandom(32).hex()
 DAILY_CAP = 3
 
 
@@ -31,18 +34,24 @@ def server(
     srv = Server(
         rpc_url=anvil.url,
         data_dir=run,
-        ESG_CUSTODY_MASTER_KEY=os.urandom(32).hex(),
-        ESG_PLATFORM_TOKENS=f'["{TOKEN}"]',
+        ESG_CUSTODY_MASTER_KEY=MASTER,
+        ESG_PLATFORM_TOKENS=f'["{LEGACY_TOKEN}"]',
         ESG_RESIDENT_DAILY_CAP=str(DAILY_CAP),
     ).start()
     yield srv
     srv.stop()
 
 
-AUTH = {"authorization": f"Bearer {TOKEN}"}
+@pytest.fixture(scope="module")
+def platform(server: Server) -> PlatformUnderTest:
+    return register(server.data_dir, MASTER, "city-app", ["plogging"])
 
 
-def test_custodial_resident_acts_and_later_takes_the_key(server: Server) -> None:
+LEGACY = {"authorization": f"Bearer {LEGACY_TOKEN}"}
+
+
+def test_custodial_resident_acts_and_later_takes_the_key(server: Server, platform: PlatformUnderTest) -> None:
+    auth = platform.auth
     with server.client() as client:
         assert client.post("/v1/custody/wallets", json={"subject": "citizen-7"}).status_code == 401
         bad = {"authorization": "Bearer not-the-token"}
@@ -50,16 +59,16 @@ def test_custodial_resident_acts_and_later_takes_the_key(server: Server) -> None
             client.post("/v1/custody/wallets", json={"subject": "citizen-7"}, headers=bad).status_code == 401
         )
 
-        created = client.post("/v1/custody/wallets", json={"subject": "citizen-7"}, headers=AUTH)
+        created = client.post("/v1/custody/wallets", json={"subject": "citizen-7"}, headers=auth)
         assert created.status_code == 201, created.text
         address = created.json()["address"]
-        again = client.post("/v1/custody/wallets", json={"subject": "citizen-7"}, headers=AUTH).json()
+        again = client.post("/v1/custody/wallets", json={"subject": "citizen-7"}, headers=auth).json()
         assert again["address"] == address  # one wallet per subject
 
         acted = client.post(
             "/v1/custody/actions",
             json={"subject": "citizen-7", "kind": "plogging", "payload": plogging_payload()},
-            headers=AUTH,
+            headers=auth,
         )
         assert acted.status_code == 202, acted.text
         assert wait_final(client, acted.json()["id"])["status"] == "confirmed"
@@ -67,7 +76,9 @@ def test_custodial_resident_acts_and_later_takes_the_key(server: Server) -> None
         assert resident["actions"].get("confirmed") == 1
 
         exported = client.post(
-            "/v1/custody/wallets/citizen-7/export", json={"password": "a long passphrase"}, headers=AUTH
+            "/v1/custody/wallets/citizen-7/export",
+            json={"password": "a long passphrase"},
+            headers={**auth, **platform.reauth("citizen-7")},
         )
         assert exported.status_code == 200, exported.text
         key = Account.decrypt(exported.json()["keystore"], "a long passphrase")
@@ -76,15 +87,31 @@ def test_custodial_resident_acts_and_later_takes_the_key(server: Server) -> None
         refused = client.post(
             "/v1/custody/actions",
             json={"subject": "citizen-7", "kind": "plogging", "payload": plogging_payload()},
-            headers=AUTH,
+            headers=auth,
         )
-        assert refused.status_code == 409 and refused.json()["error"]["code"] == "wallet_exported"
+        assert refused.status_code == 409 and error_of(refused)["code"] == "wallet_exported"
         unknown = client.post(
             "/v1/custody/actions",
             json={"subject": "nobody", "kind": "plogging", "payload": plogging_payload()},
-            headers=AUTH,
+            headers=auth,
         )
-        assert unknown.status_code == 404
+        assert unknown.status_code == 404 and error_of(unknown)["code"] == "wallet_not_found"
+
+
+def test_legacy_platform_tokens_act_as_the_default_platform_but_cannot_export(server: Server) -> None:
+    with server.client() as client:
+        created = client.post("/v1/custody/wallets", json={"subject": "legacy-1"}, headers=LEGACY)
+        assert created.status_code == 201 and created.json()["platform"] == "default"
+        acted = client.post(
+            "/v1/custody/actions",
+            json={"subject": "legacy-1", "kind": "plogging", "payload": plogging_payload()},
+            headers=LEGACY,
+        )
+        assert acted.status_code == 202, acted.text
+        export = client.post(
+            "/v1/custody/wallets/legacy-1/export", json={"password": "a long passphrase"}, headers=LEGACY
+        )
+        assert export.status_code == 401 and error_of(export)["code"] == "reauth_unavailable"
 
 
 def test_daily_cap_refuses_before_gas_and_duplicates_do_not_count(server: Server) -> None:
@@ -100,8 +127,8 @@ def test_daily_cap_refuses_before_gas_and_duplicates_do_not_count(server: Server
         ).json()["typedData"]
         over = client.post("/v1/actions", json={"typedData": prepared, "signature": resident.sign(prepared)})
         assert over.status_code == 429
-        assert over.json()["error"]["code"] == "rate_limited"
-        assert "daily cap" in over.json()["error"]["message"]
+        assert error_of(over)["code"] == "rate_limited"
+        assert "daily cap" in error_of(over)["message"]
         assert [wait_final(client, s[2])["status"] for s in sent] == ["confirmed"] * DAILY_CAP
 
 
