@@ -1,0 +1,42 @@
+"""How api/routes/pages.py serves the Vite build: the page uncached, hashed assets for a year, a 503 without
+a build. Plain function calls, no browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi import HTTPException
+
+from api.routes import pages
+
+
+@pytest.fixture
+def dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(pages, "DIST", tmp_path)
+    monkeypatch.setattr(pages, "ASSETS", tmp_path / "assets")
+    return tmp_path
+
+
+def test_without_a_build_the_plaza_says_to_run_setup(dist: Path) -> None:
+    response = pages.plaza()
+    assert response.status_code == 503
+    assert "scripts/setup" in bytes(response.body).decode()
+
+
+def test_the_built_plaza_is_served_uncached_and_its_assets_for_a_year(dist: Path) -> None:
+    (dist / "assets").mkdir()
+    (dist / "plaza.html").write_text(
+        "<!doctype html><html lang=ko><title>광장</title></html>", encoding="utf-8"
+    )
+    (dist / "assets" / "plaza-abc123.js").write_text("console.log(1)")
+    (dist.parent / "secret.txt").write_text("no")
+    page = pages.plaza()
+    assert page.status_code == 200 and "광장" in bytes(page.body).decode()
+    assert page.headers["cache-control"] == "no-cache"
+    asset = pages.asset("plaza-abc123.js")
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    for name in ("../../secret.txt", "missing.js", ""):
+        with pytest.raises(HTTPException) as refused:
+            pages.asset(name)
+        assert refused.value.status_code == 404

@@ -1,0 +1,60 @@
+// Sends one action from a panel and keeps its status line and proof up to date until it settles.
+import { send, follow } from "../actions";
+import { ApiError, describe, type Action } from "../api";
+import { t } from "../i18n";
+import { say, showProof } from "../ui";
+import { WalletError } from "../wallet";
+import { needSigner, walletProblem } from "./walletPanel";
+
+export function explain(e: unknown): string {
+  return e instanceof WalletError ? walletProblem(e) : e instanceof ApiError ? describe(e) : describe(new ApiError("unknown", 0, String(e)));
+}
+
+/** A contract's custom error, `Name(key=value, …)` as the API reports it, in words; else as it came. */
+export function failure(error: string | null): string {
+  const match = /^(\w+)\((.*)\)$/s.exec((error ?? "").trim());
+  if (!match) return error ?? "";
+  const args: Record<string, string | number> = {};
+  for (const part of match[2].split(",")) {
+    const [k, v] = part.split("=").map((x) => x.trim());
+    if (k && v !== undefined) args[k] = v;
+  }
+  if (args.min !== undefined) args.minMinutes = Math.ceil(Number(args.min) / 60);
+  if (args.max !== undefined) args.maxMinutes = Math.floor(Number(args.max) / 60);
+  return t(`failures.${match[1]}`, { ...args, defaultValue: error });
+}
+
+function sayAction(status: HTMLElement, action: Action): void {
+  if (action.status === "confirmed") say(status, () => t("status.confirmed", { block: action.blockNumber }), "ok");
+  else if (action.status === "failed") say(status, () => t("status.failed", { reason: failure(action.error) }), "bad");
+  else say(status, () => t(`status.${action.status}`));
+}
+
+/** Returns the settled action, or null when it could not be sent (the status line says why). */
+export async function sendAndFollow(
+  kind: string,
+  payload: Record<string, unknown> | (() => Promise<Record<string, unknown>>),
+  status: HTMLElement,
+  proof: HTMLElement,
+  button?: HTMLButtonElement,
+): Promise<Action | null> {
+  const signer = needSigner(status);
+  if (!signer) return null;
+  showProof(proof, null);
+  if (button) button.disabled = true;
+  try {
+    const body = typeof payload === "function" ? await payload() : payload;
+    const id = await send(signer, kind, body, (step) => say(status, () => t(`status.${step}`)));
+    const action = await follow(id, (a) => {
+      sayAction(status, a);
+      showProof(proof, a);
+    });
+    if (action.status !== "confirmed" && action.status !== "failed") say(status, () => t("status.still"));
+    return action;
+  } catch (e) {
+    say(status, () => explain(e), "bad");
+    return null;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
