@@ -15,30 +15,42 @@ from fastapi.staticfiles import StaticFiles
 from ledger.chain.rpc import display_url
 from ledger.settings import Settings, get_settings
 
-from . import errors
+from . import errors, metrics, openapi
+from .edge import edge
 from .fastpath import SubmitFastPath
 from .limits import BodyLimit
-from .routes import (
+from .routes import (  # partners  # enrolment, residents' own sign-in
     actions,
+    bonus,
     campaigns,
     causes,
     custody,
     deployment,
+    enrolments,
     feedback,
     health,
     indexer,
     pages,
+    partner_desk,
     partners,
+    platforms,  # metaverse platforms
     plogging,
+    redemption_requests,
+    resident_auth,
     residents,
     staff_actions,
+    staff_audit,
     staff_auth,
+    staff_bonus,
     staff_campaigns,
     staff_directory,
+    staff_enrolment,
     staff_feedback,
     staff_log,
     staff_members,
+    staff_partner_keys,
     staff_policy,
+    staff_privacy,
     staff_verification,
     stats,
 )
@@ -77,18 +89,26 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         lifespan=lifespan,
     )
     errors.install(app)
+    openapi.install(app)  # the document completed in one place: problem+json, 429, …
     app.add_middleware(SubmitFastPath)  # POST /v1/actions, served lean; everything else as routed
-    # Outermost: a body over the limit is refused before the fast path or any route reads it.
+    # A body over the limit is refused before the fast path or any route reads it.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    edge(app, settings)  # rate limits, CORS, metrics, access log, request id: around everything
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "pages" / "static"), name="static")
-    reads = (residents, feedback, partners, causes, campaigns, plogging, stats, indexer)
+    app.include_router(resident_auth.router)  # before residents: /v1/residents/me is not an address
+    reads = (residents, feedback, partners, causes, campaigns, bonus, plogging, stats, indexer, enrolments)
     for module in (health, deployment, actions, custody, *reads, pages):
         app.include_router(module.router)
+    app.include_router(metrics.router)
     app.include_router(staff_auth.router)
     app.include_router(staff_actions.router)
     workflows = (staff_verification, staff_feedback, staff_campaigns, staff_directory, staff_policy)
-    for module in (*workflows, staff_log, staff_members):
+    staff_more = (staff_bonus, staff_enrolment, staff_log, staff_members, staff_audit, staff_privacy)
+    for module in (*workflows, *staff_more):
         app.include_router(module.router)
+    for module in (redemption_requests, partner_desk, staff_partner_keys):  # the partner journey
+        app.include_router(module.router)
+    app.include_router(platforms.router)  # metaverse platforms: signed webhooks
     return app
 
 

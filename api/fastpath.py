@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ledger.errors import ActionError
+from ledger.errors import ActionError, ChainError
 
 from .routes.actions import verify_async
 from .schemas import SubmitRequest
@@ -82,8 +82,8 @@ class SubmitFastPath:
         request = SubmitRequest.model_construct(typedData=data["typedData"], signature=data["signature"])
         try:
             action = await verify_async(services, request, int(time.time()))
-        except ActionError:
-            return None
+        except (ActionError, ChainError):
+            return None  # the route refuses it again, as problem details (api/errors.py)
         stored = (await services.accept_queue.accept_async([action]))[0]
         if isinstance(stored, ActionError):
             return None

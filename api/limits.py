@@ -3,10 +3,9 @@ Content-Length when it declares one, and by counting the bytes as they arrive wh
 
 from __future__ import annotations
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_body
+from .errors import PROBLEM_MEDIA_TYPE, problem_bytes
 
 
 class BodyLimit:
@@ -20,7 +19,7 @@ class BodyLimit:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
-                await self._refuse(send)
+                await self._refuse(scope, send)
                 return
         seen = 0
         started = refused = False
@@ -35,7 +34,7 @@ class BodyLimit:
                 if seen > self.max_bytes:
                     if not started and not refused:
                         refused = True
-                        await self._refuse(send)
+                        await self._refuse(scope, send)
                     return {"type": "http.disconnect"}
             return message
 
@@ -48,13 +47,16 @@ class BodyLimit:
 
         await self.app(scope, counted, watched)
 
-    async def _refuse(self, send: Send) -> None:
-        body = orjson.dumps(
-            error_body(
-                "payload_too_large",
-                f"the request body exceeds {self.max_bytes} bytes; send fewer actions per request",
-            )
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        body = problem_bytes(
+            413,
+            "payload_too_large",
+            f"the request body exceeds {self.max_bytes} bytes; send fewer actions per request",
+            instance=scope.get("path"),
         )
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        headers = [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -81,6 +81,18 @@ class PlatformPublic(BaseModel):
     id: str = Field(pattern=PLATFORM_ID_PATTERN, examples=["metaseoul"])
     name: str
     kinds: list[str] = Field(description="The action kinds the platform may submit.")
+    enroller: str | None = Field(
+        default=None,
+        pattern=r"^0x[0-9a-fA-F]{40}$",
+        description="The platform's own enroller address: it enrols the residents the platform "
+        "provisions (null: none, a platform added before enroller keys or the legacy tokens).",
+    )
+    enrollerRole: bool = Field(
+        default=False, description="The enroller address holds ENROLLER_ROLE on EnrolmentRegistry now."
+    )
+    party: str = Field(
+        description="The party code its enrolments record on chain.", examples=["platform:metaseoul"]
+    )
 
 
 class EntryError(BaseModel):

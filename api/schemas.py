@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -83,7 +83,10 @@ class IndexerStatusResponse(BaseModel):
         default=False,
         description="The node's head is below the mirror's cursor: a lagging node, not trusted.",
     )
-    error: str | None
+    error: str | None = Field(
+        description="The indexer job's latest failure as a stable code (reorg_too_deep, decode_error, "
+        "node_unreachable, indexer_failed, …), or null; its text is in the server's log."
+    )
 
 
 class PloggingSessionPublic(BaseModel):
@@ -110,17 +113,25 @@ class StatsResponse(BaseModel):
     actions: dict[str, int]
 
 
-class HealthResponse(BaseModel):
-    status: str
-    chainId: int | None = None
-    head: int | None = None
-    indexed: int | None = None
-    database: str
-    problems: list[str] = Field(default_factory=list)
-    alarms: list[str] = Field(
-        default_factory=list,
-        description="Needs attention but still serving: low relayer balance, stuck fees.",
+class HealthCheck(BaseModel):
+    status: Literal["ok", "degraded", "down"]
+    code: str = Field(
+        description="ok, or a stable code (docs/operations.md, Health): database_unavailable, "
+        "node_unreachable, jobs_stale, indexer_lagging, relayer_balance_low, …",
+        examples=["ok", "indexer_lagging"],
     )
+
+
+class HealthResponse(BaseModel):
+    """The worst check decides: ok and degraded answer 200, down 503."""
+
+    status: Literal["ok", "degraded", "down"]
+    checks: dict[str, HealthCheck] = Field(
+        description="database, jobs, chain, indexer, relayer: each with its status and code."
+    )
+    chainId: int | None = None
+    head: int | None = Field(default=None, description="The node's head as the background jobs last saw it.")
+    indexed: int | None = Field(default=None, description="The mirror's cursor as the jobs last saw it.")
 
 
 # A platform's id for a resident: printable text, no control characters (PostgreSQL text cannot
@@ -163,14 +174,42 @@ class ExportResponse(BaseModel):
 # --- Public reads (indexer/queries.py): mirror records, with their off-chain text and profiles.
 
 
-class ErrorDetail(BaseModel):
-    code: str = Field(description="not_found, invalid_request, …")
+class ProblemError(BaseModel):
+    field: str | None = Field(
+        description="Dotted path of the input at fault (body fields bare, others "
+        "prefixed: `query.limit`, `path.address`)."
+    )
+    rule: str = Field(
+        description="The rule it broke: pydantic's error type, e.g. `string_pattern_mismatch`, "
+        "`missing`, `greater_than_equal`, `extra_forbidden`."
+    )
     message: str
-    field: str | None = Field(default=None, description="The parameter at fault, if one is.")
 
 
-class ErrorResponse(BaseModel):
-    error: ErrorDetail
+class Problem(BaseModel):
+    """RFC 9457 problem details, served as application/problem+json for every error (docs/api.md)."""
+
+    type: str = Field(
+        description="https://esg-ledger.dev/problems/<code>: one URI per code.",
+        examples=["https://esg-ledger.dev/problems/invalid_request"],
+    )
+    title: str = Field(description="The HTTP status's phrase.", examples=["Unprocessable Entity"])
+    status: int = Field(ge=400, le=599, description="The HTTP status code.")
+    detail: str = Field(description="What is wrong, for a person.")
+    instance: str | None = Field(description="The request path.", examples=["/v1/actions/prepare"])
+    code: str = Field(
+        description="The stable machine code: invalid_request, invalid_action, invalid_signature, "
+        "malformed_json, not_found, not_authenticated, forbidden, rate_limited, payload_too_large, …"
+    )
+    field: str | None = Field(description="The input at fault (dotted path), or null.")
+    errors: list[ProblemError] | None = Field(
+        default=None, description="Validation failures (code invalid_request): every field and rule."
+    )
+    requestId: str | None = Field(default=None, description="The request id in the server's log, if known.")
+
+
+ErrorDetail = ProblemError  # the names routes imported before problem details; same document now
+ErrorResponse = Problem
 
 
 class LogPosition(BaseModel):

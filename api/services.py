@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -16,8 +17,11 @@ from ledger.committer import AcceptQueue
 from ledger.db import make_engine
 from ledger.demo import seed_demo
 from ledger.deploy import Deployment, ensure_deployment
+from ledger.enrolment import EnrolmentGate
 from ledger.errors import ChainError
+from ledger.health import JobsMonitor
 from ledger.outbox import ResidentLimits
+from ledger.platforms.demo import seed_demo_platform
 from ledger.relayer import Relayer
 from ledger.settings import Settings
 from migrations import migrate
@@ -36,7 +40,6 @@ class Services:
     relayer: Relayer
     indexer: Indexer
     scheduler: BackgroundScheduler = field(default_factory=lambda: BackgroundScheduler(daemon=True))
-    last_errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def start(cls, settings: Settings, *, run_jobs: bool = True) -> Services:
@@ -49,6 +52,8 @@ class Services:
         if settings.demo_data:  # development only: the settings refuse it in production
             _seed_demo(settings, rpc, deployment, engine)
             _seed_demo_staff(settings, deployment, engine)
+            # ledger/platforms/demo.py: its enroller address is granted ENROLLER_ROLE on `deployment`
+            seed_demo_platform(settings=settings, engine=engine, deployment=deployment)
         relayer = Relayer(
             engine=engine,
             rpc=HttpRpc(settings.rpc),
@@ -73,13 +78,31 @@ class Services:
         return services
 
     def _schedule(self) -> None:
+        monitor = JobsMonitor(self.settings.health_path, chain_id=self.deployment.chain_id)
+
+        def heartbeat() -> None:
+            status = self.indexer.status
+            monitor.observe(
+                head=status.head,
+                head_changed_at=status.head_changed_at,
+                indexed=status.indexed,
+                node_behind=status.node_behind,
+                last_sync_at=status.last_sync_at,
+                reorgs=status.reorgs,
+                alarms=self.relayer.alarms,
+                balances=self.relayer.balances,
+            )
+            monitor.write()
+
         def guarded(name: str, job: object) -> None:
+            error: Exception | None = None
             try:
                 job()  # type: ignore[operator]
-                self.last_errors.pop(name, None)
             except Exception as exc:  # a job must never die: log, remember, try again next interval
-                self.last_errors[name] = f"{exc.__class__.__name__}: {exc}"
+                error = exc  # its text stays in the log; the health state gets a code
                 log.exception("%s job failed", name)
+            if monitor.ran(name, error):
+                _logged(heartbeat)()  # an outcome changed: tell the API workers now, not at the next beat
 
         self.scheduler.add_job(
             guarded,
@@ -99,6 +122,15 @@ class Services:
             coalesce=True,
             id="indexer",
         )
+        self.scheduler.add_job(
+            _logged(heartbeat),
+            "interval",
+            seconds=self.settings.health_interval,
+            max_instances=1,
+            coalesce=True,
+            id="health",
+        )
+        heartbeat()  # "starting" replaces whatever an earlier run left
         self.scheduler.start()
 
     @cached_property
@@ -109,6 +141,16 @@ class Services:
     def limits(self) -> ResidentLimits:
         return ResidentLimits(
             per_minute=self.settings.resident_rate_per_minute, per_day=self.settings.resident_daily_cap
+        )
+
+    @cached_property
+    def enrolment(self) -> EnrolmentGate:
+        """ESG_ENROLMENT_POLICY, applied by prepare and submit (ledger/enrolment.py)."""
+        return EnrolmentGate(
+            self.engine,
+            chain_id=self.deployment.chain_id,
+            policy=self.settings.enrolment_policy,
+            ttl=self.settings.enrolment_cache_seconds,
         )
 
     @cached_property
@@ -136,6 +178,16 @@ class Services:
         except ChainError:
             return False
         return isinstance(result, str) and result[:10].lower() == ERC1271_MAGIC
+
+
+def _logged(job: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except Exception:  # the state file is advisory: a missed beat shows as stale, never crashes
+            log.exception("could not write the health state")
+
+    return run
 
 
 def _seed_demo(settings: Settings, rpc: HttpRpc, deployment: Deployment, engine: Engine) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import signal
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,18 +21,16 @@ if TYPE_CHECKING:
     from indexer.runner import Indexer
 
 app = typer.Typer(no_args_is_help=True, help="ESG participation ledger: contracts, relayer, indexer and API.")
-audit_app = typer.Typer(no_args_is_help=True, help="Check the SQL mirror against the chain.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each writes a JSON object of figures.")
-app.add_typer(audit_app, name="audit")
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)
 
 
-def _logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # "skipped: maximum number of running instances reached" is the point of max_instances=1.
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+def _logging(level: str | None = None) -> None:
+    """ESG_LOG_FORMAT (JSON lines or text), secrets scrubbed, request ids (ledger/logs.py)."""
+    from ledger.logs import logging_config
+
+    logging.config.dictConfig(logging_config(get_settings(), level))
 
 
 def _embedded_node(settings: Settings) -> AnvilNode:
@@ -59,6 +58,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from ledger.logs import logging_config
 
     _logging()
     settings = get_settings()
@@ -73,6 +73,7 @@ def serve(
     # SIGTERM stops uvicorn the way Ctrl-C does, so the node below is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
     jobs = None
+    log_config = logging_config(settings)
     try:
         if settings.api_workers == 1:
             uvicorn.run(
@@ -80,6 +81,7 @@ def serve(
                 host=host or settings.api_host,
                 port=port or settings.api_port,
                 log_level="info",
+                log_config=log_config,
                 access_log=False,
             )
         else:
@@ -89,6 +91,7 @@ def serve(
             from api.services import Services
 
             jobs = Services.start(settings, run_jobs=True)
+            _metrics_dir(settings)
             uvicorn.run(
                 "api.app:api_only",
                 factory=True,
@@ -96,6 +99,7 @@ def serve(
                 host=host or settings.api_host,
                 port=port or settings.api_port,
                 log_level="info",
+                log_config=log_config,
                 access_log=False,
             )
     finally:
@@ -103,6 +107,17 @@ def serve(
             jobs.stop()
         if node is not None:
             node.stop()
+
+
+def _metrics_dir(settings: Settings) -> None:
+    """The workers' request metrics are summed from files here (prometheus_client multiprocess mode):
+    emptied at each start, so a past run's counts and dead workers' files are not added in."""
+    import os
+    import shutil
+
+    shutil.rmtree(settings.metrics_dir, ignore_errors=True)
+    settings.metrics_dir.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(settings.metrics_dir)  # for the workers' prometheus_client
 
 
 @app.command()
@@ -229,93 +244,6 @@ def index(
     )
 
 
-@audit_app.command("reconcile")
-def audit_reconcile() -> None:
-    """Recount every row and balance from raw chain logs and token state; exit 1 on any mismatch."""
-    from rich.table import Table
-
-    from indexer.audit import reconcile
-
-    _logging("WARNING")
-    rpc, deployment, engine = _context(get_settings())
-    report = reconcile(engine, rpc, deployment)
-    table = Table(title=f"chain {deployment.chain_id}, up to block {report.block}")
-    table.add_column("checked")
-    table.add_column("count", justify="right")
-    for what, n in report.counts.items():
-        table.add_row(what, str(n))
-    Console().print(table)
-    if report.ok:
-        Console().print("[green]0 mismatches[/green]: the mirror equals the chain")
-        return
-    for m in report.mismatches[:50]:
-        Console().print(f"[red]{m.what}[/red] {m.key}: chain={m.chain!r} mirror={m.mirror!r}")
-    Console().print(f"[red]{len(report.mismatches)} mismatches[/red]")
-    raise typer.Exit(1)
-
-
-@app.command()
-def verify(
-    target: Annotated[str, typer.Argument(help="An action id (EIP-712 digest) or a resident address.")],
-    api: Annotated[
-        str | None, typer.Option(help="Also compare with what this API claims (base URL).")
-    ] = None,
-) -> None:
-    """Check a record or a balance on-chain, without trusting the city's database; exit 1 if they disagree."""
-    import httpx
-
-    from ledger.deploy import Deployment, chain_identity, manifest_path
-    from ledger.verify import verify_action, verify_balance
-
-    _logging("WARNING")
-    settings = get_settings()
-    rpc = HttpRpc(settings.rpc)
-    chain_id, _ = chain_identity(rpc)
-    path = manifest_path(settings, chain_id)
-    if path.exists():
-        deployment = Deployment.load(path)
-    elif api:
-        public = httpx.get(f"{api}/v1/deployment", timeout=30).json()
-        deployment = Deployment.from_public(public)
-        console.print(
-            f"contracts as published by {api}: "
-            + ", ".join(f"{n} {c.address}" for n, c in deployment.contracts.items())
-        )
-    else:
-        console.print(f"[red]no deployment manifest at {path}; pass --api to read the published one[/red]")
-        raise typer.Exit(2)
-    out = Console()
-    agree = True
-    if len(target) == 66:
-        record = verify_action(rpc, deployment, target)
-        out.print_json(data=record.__dict__)
-        if api:
-            claim = httpx.get(f"{api}/v1/actions/{target}", timeout=30).json()
-            claimed = claim.get("status") == "confirmed"
-            agree = claimed == record.found and (
-                not claimed
-                or (claim["blockNumber"], claim["logIndex"]) == (record.block_number, record.log_index)
-            )
-            out.print(
-                f"API says {claim.get('status')} at block {claim.get('blockNumber')}: "
-                + ("[green]agrees[/green]" if agree else "[red]DISAGREES[/red]")
-            )
-        elif not record.found:
-            agree = False
-    else:
-        balance = verify_balance(rpc, deployment, target)
-        out.print_json(data={"address": target, "balance": balance})
-        if api:
-            claimed_balance = httpx.get(f"{api}/v1/residents/{target}", timeout=30).json()["balance"]
-            agree = claimed_balance == balance
-            out.print(
-                f"API says {claimed_balance}: "
-                + ("[green]agrees[/green]" if agree else "[red]DISAGREES[/red]")
-            )
-    if not agree:
-        raise typer.Exit(1)
-
-
 @bench_app.command("gas")
 def bench_gas(json_path: Annotated[str, typer.Option("--json", help="Where to write the figures.")]) -> None:
     """Gas per action for every kind, against EAS multiAttestByDelegation, on one anvil in one run."""
@@ -376,6 +304,48 @@ def bench_indexer(
     Console().print_json(data=figures)
 
 
+@bench_app.command("api")
+def bench_api(
+    json_path: Annotated[str, typer.Option("--json", help="Where to write the figures.")],
+    actions: Annotated[int, typer.Option(help="Actions in the database (built once, cached).")] = 1_000_000,
+    residents: Annotated[int, typer.Option(help="Residents those actions are spread over.")] = 30_000,
+    workers: Annotated[int, typer.Option(help="API worker processes (ESG_API_WORKERS), both servers.")] = 2,
+    connections: Annotated[int, typer.Option(help="Client connections.")] = 64,
+    seconds: Annotated[float, typer.Option(help="Length of each phase, split over the rounds.")] = 30.0,
+    rate: Annotated[float, typer.Option(help="Offered reads/s of the open-loop phase.")] = 1000.0,
+    rounds: Annotated[int, typer.Option(help="Rounds alternating the product and the baseline.")] = 3,
+    cache: Annotated[
+        str | None, typer.Option(help="Where databases are kept for reuse (default: data dir/bench-api).")
+    ] = None,
+    baseline: Annotated[
+        bool, typer.Option("--baseline/--no-baseline", help="Measure the bare ASGI floor too.")
+    ] = True,
+) -> None:
+    """Public reads over real HTTP on a city-sized database: closed-loop throughput, open-loop latency,
+    against a bare ASGI baseline on the same data."""
+    import json
+    from pathlib import Path
+
+    from bench.api import run
+
+    _logging("WARNING")
+    figures = run(
+        actions=actions,
+        residents=residents,
+        workers=workers,
+        connections=connections,
+        seconds=seconds,
+        rate=rate,
+        rounds=rounds,
+        cache=Path(cache) if cache else get_settings().data_dir / "bench-api",
+        baseline=baseline,
+        log=lambda m: console.print(m),
+    )
+    with open(json_path, "w") as fh:
+        json.dump(figures, fh, indent=2)
+    Console().print_json(data=figures)
+
+
 @bench_app.command("pipeline")
 def bench_pipeline(
     json_path: Annotated[str, typer.Option("--json", help="Where to write the figures.")],
@@ -430,3 +400,23 @@ app.add_typer(rewards_app, name="rewards")
 from .staff import staff_app  # noqa: E402
 
 app.add_typer(staff_app, name="staff")
+
+from .verify import verify_app  # noqa: E402
+
+app.add_typer(verify_app, name="verify")
+
+from .partners import partner_app  # noqa: E402
+
+app.add_typer(partner_app, name="partner")
+
+from .platforms import platform_app  # noqa: E402
+
+app.add_typer(platform_app, name="platform")
+
+from .audit import audit_app  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
+
+from .privacy import privacy_app  # noqa: E402
+
+app.add_typer(privacy_app, name="privacy")

@@ -3,7 +3,9 @@
 A platform's API token and webhook secret are printed once, by `add` and `rotate`; the database
 keeps the token's hash and the secret sealed under ESG_CUSTODY_MASTER_KEY, so neither can be shown
 again. Tokens and generated secrets carry 32 random bytes; a secret read with --secret-from-stdin is
-measured, and production refuses one with less entropy.
+measured, and production refuses one with less entropy. Each platform also holds its own enroller
+key, sealed the same way: `add`, `list` and `enroller` show its address and the grant a staff admin
+runs so the platform may enrol the residents it provisions.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from ledger.custody import KeyEncrypter
-    from ledger.platforms import IssuedCredentials
+    from ledger.platforms import IssuedCredentials, Platform
 
 platform_app = typer.Typer(
     no_args_is_help=True,
@@ -70,6 +72,18 @@ def _print_credentials(issued: IssuedCredentials) -> None:
     out.print(f"token: {issued.token}")
     out.print(f"webhook secret: {issued.secret}")
     console.print("[yellow]shown once: store both in the platform's secret store now[/yellow]")
+    _print_enroller(platform)
+
+
+def _print_enroller(platform: Platform) -> None:
+    from ledger.platforms import grant_command, party_for
+
+    if platform.enroller_address is None:
+        out.print(f"enroller: none; give it one with `esg-ledger platform enroller {platform.id}`")
+        return
+    out.print(f"enroller address: {platform.enroller_address} (party {party_for(platform.id)})")
+    grant = grant_command(platform.enroller_address)
+    out.print(f"to let it enrol the residents it provisions, a staff admin runs: {grant}")
 
 
 @platform_app.command()
@@ -108,28 +122,36 @@ def add(
 def list_(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
-    """Every platform: id, name, kinds, active, created and rotated times (never a token or secret)."""
+    """Every platform: id, name, kinds, enroller address, active, created and rotated times (never a
+    token, secret or key)."""
     from ledger.db import read_scope
-    from ledger.platforms import list_platforms
+    from ledger.platforms import grant_command, list_platforms
 
     with read_scope(_engine()) as session:
         rows, _ = list_platforms(session=session, limit=10_000)
     if as_json:
         for p in rows:
-            fields = ("id", "name", "kinds", "active", "created_at", "rotated_at", "revoked_at")
-            out.print(json.dumps({f: getattr(p, f) for f in fields}))
+            fields = ("id", "name", "kinds", "enroller_address", "active", "created_at", "rotated_at")
+            row = {f: getattr(p, f) for f in (*fields, "revoked_at")}
+            grant = grant_command(p.enroller_address) if p.enroller_address else None
+            out.print(json.dumps({**row, "grant": grant}))
         return
-    table = Table("id", "name", "kinds", "active", "created", "rotated")
+    table = Table("id", "name", "kinds", "enroller", "active", "created", "rotated")
     for p in rows:
         table.add_row(
             p.id,
             p.name,
             p.kinds,
+            p.enroller_address or "none",
             "yes" if p.active else "revoked",
             _stamp(p.created_at),
             _stamp(p.rotated_at),
         )
     out.print(table)
+    for p in rows:
+        if p.active and p.enroller_address:
+            out.print(f"{p.id}: {grant_command(p.enroller_address)}")
+    console.print("[dim]a platform enrols only once its enroller address holds the enroller role[/dim]")
 
 
 @platform_app.command()
@@ -158,3 +180,25 @@ def revoke(platform_id: PlatformId) -> None:
     except LedgerError as exc:
         raise _fail(exc) from None
     out.print(f"platform {platform.id} revoked")
+    if platform.enroller_address:
+        from ledger.platforms import revoke_command
+
+        undo = revoke_command(platform.enroller_address)
+        out.print(f"its enroller key keeps any role it holds: a staff admin runs {undo}")
+
+
+@platform_app.command()
+def enroller(platform_id: PlatformId) -> None:
+    """Shows the platform's enroller address and the grant to run; gives a platform added before
+    enroller keys (revision 0015) its own key first."""
+    from ledger.db import session_scope
+    from ledger.platforms import ensure_enroller_key
+
+    try:
+        with session_scope(_engine()) as session:
+            platform, created = ensure_enroller_key(session=session, keys=_keys(), platform_id=platform_id)
+    except LedgerError as exc:
+        raise _fail(exc) from None
+    if created:
+        console.print(f"[yellow]platform {platform.id} had no enroller key: it has one now[/yellow]")
+    _print_enroller(platform)

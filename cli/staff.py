@@ -199,7 +199,8 @@ def areas(
 RoleName = Annotated[
     str,
     typer.Argument(
-        help="verifier, reviewer, moderator, campaign_manager, partner_manager, policy, auditor or admin."
+        help="verifier, reviewer, moderator, campaign_manager, partner_manager, policy, enroller, auditor "
+        "or admin."
     ),
 ]
 Account = Annotated[str, typer.Argument(help="The staff member's address (0x and 40 hex digits).")]
@@ -251,6 +252,57 @@ def revoke(role: RoleName, account: Account) -> None:
     """Revokes a role on chain with the admin key, from an admin machine (the API loses it within
     one indexer interval)."""
     _roles(role, account, grant=False)
+
+
+@staff_app.command()
+def enrol(
+    resident: Annotated[str, typer.Argument(help="The resident's address (0x and 40 hex digits).")],
+    party: Annotated[str, typer.Option(help="The accountable party's code, e.g. desk:suwon-city-hall.")],
+    evidence_hash: Annotated[
+        str, typer.Option(help="keccak256 of the evidence kept off chain (0x + 64 hex).")
+    ],
+) -> None:
+    """Enrols a resident on chain with the admin key (it holds ENROLLER_ROLE), from an admin machine;
+    the event names the admin as enroller. Desks enrol as themselves: POST /v1/staff/enrolments."""
+    import re
+
+    from web3 import Web3
+
+    from ledger.deploy import AdminSender
+    from ledger.enrolment import CONTRACT, party_code
+    from ledger.types import parse_checksummed
+
+    from .main import _context
+
+    try:
+        who, code = parse_checksummed(resident), party_code(party)
+    except (ValueError, LedgerError) as exc:
+        out.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if not re.fullmatch(r"0x[0-9a-fA-F]{64}", evidence_hash):
+        out.print("[red]--evidence-hash: expected 0x followed by 64 hex digits[/red]")
+        raise typer.Exit(2)
+    settings = get_settings()
+    try:
+        admin = settings.deployer()
+    except LedgerError as exc:
+        raise _fail(exc) from None
+    _rpc, deployment, _engine = _context(settings)
+    sender = AdminSender(
+        Web3(Web3.HTTPProvider(settings.rpc, request_kwargs={"timeout": 60})), admin, deployment.chain_id
+    )
+    try:
+        sender.transact(
+            deployment.contracts[CONTRACT],
+            "enrol",
+            who,
+            bytes.fromhex(code[2:]),
+            bytes.fromhex(evidence_hash[2:]),
+        )
+        sender.settle()
+    except LedgerError as exc:
+        raise _fail(exc) from None
+    out.print(f"enrolled {who} for {party}, signed by {admin.address}")
 
 
 @staff_app.command()

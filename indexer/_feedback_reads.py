@@ -3,11 +3,12 @@ support threshold, supporters, review, answer, closure and moderation. Re-export
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from eth_utils.address import to_checksum_address
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import BindParameter, Connection, Select, Table, bindparam, func, select
 
 from ledger.answers import OfficialAnswer
 from ledger.feedback import FeedbackContent
@@ -29,22 +30,35 @@ _CONTENT: Table = FeedbackContent.__table__  # type: ignore[attr-defined]
 _ANSWER_TEXT: Table = OfficialAnswer.__table__  # type: ignore[attr-defined]
 
 
+# Statements built once with bind parameters: per request, building and compiling them cost more
+# than SQLite answering them (docs/benchmarks.md, `bench api`).
+_CHAIN: BindParameter[int] = bindparam("chain_id")
+_CATEGORIES = select(FEEDBACK_CATEGORY.c.category, FEEDBACK_CATEGORY.c.name).where(
+    FEEDBACK_CATEGORY.c.chain_id == _CHAIN
+)
+_THRESHOLD = (
+    select(_SETTINGS.c.support_threshold)
+    .where(_SETTINGS.c.chain_id == _CHAIN)
+    .order_by(_SETTINGS.c.block_number.desc(), _SETTINGS.c.log_index.desc())
+    .limit(1)
+)
+_ANSWERS = select(_ANSWER_TEXT.c.answer_hash, _ANSWER_TEXT.c.text).where(
+    _ANSWER_TEXT.c.answer_hash.in_(bindparam("hashes", expanding=True))
+)
+_CONTENTS = select(_CONTENT.c.content_hash, _CONTENT.c.content).where(
+    _CONTENT.c.content_hash.in_(bindparam("hashes", expanding=True))
+)
+_SUBMITTED = select(_SUBMISSION.c.item_id, _SUBMISSION.c.tx_hash).where(
+    _SUBMISSION.c.chain_id == _CHAIN, _SUBMISSION.c.item_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def _categories(conn: Connection, chain_id: int) -> dict[int, str]:
-    c = FEEDBACK_CATEGORY.c
-    return {
-        int(r.category): str(r.name)
-        for r in conn.execute(select(c.category, c.name).where(c.chain_id == chain_id))
-    }
+    return {int(r.category): str(r.name) for r in conn.execute(_CATEGORIES, {"chain_id": chain_id})}
 
 
 def _support_threshold(conn: Connection, chain_id: int) -> int:
-    s = _SETTINGS.c
-    latest = conn.execute(
-        select(s.support_threshold)
-        .where(s.chain_id == chain_id)
-        .order_by(s.block_number.desc(), s.log_index.desc())
-        .limit(1)
-    ).scalar()
+    latest = conn.execute(_THRESHOLD, {"chain_id": chain_id}).scalar()
     return int(latest or 0)
 
 
@@ -62,38 +76,63 @@ def _answer_texts(conn: Connection, hashes: set[str]) -> dict[str, str]:
     """Official answers' texts by their on-chain hash (ledger/answers.py); absent when not kept here."""
     if not hashes:
         return {}
-    t = _ANSWER_TEXT.c
-    return {
-        str(h).lower(): str(text)
-        for h, text in conn.execute(select(t.answer_hash, t.text).where(t.answer_hash.in_(sorted(hashes))))
-    }
+    return {str(h).lower(): str(text) for h, text in conn.execute(_ANSWERS, {"hashes": sorted(hashes)})}
+
+
+def _item_extras(f: Any) -> list[Any]:
+    """What `feedback_public` would look up for each item, as correlated subqueries of its own row
+    (`f`: the item's columns): whether the text is kept (and the text), the official answer's text,
+    the submission's tx."""
+    kept = _CONTENT.c.content_hash == f.content_hash
+    return [
+        select(_CONTENT.c.content_hash).where(kept).scalar_subquery().label("x_content_kept"),
+        select(_CONTENT.c.content).where(kept).scalar_subquery().label("x_content"),
+        select(_ANSWER_TEXT.c.text)
+        .where(_ANSWER_TEXT.c.answer_hash == func.lower(f.answer_hash))
+        .scalar_subquery()
+        .label("x_answer_text"),
+        select(_SUBMISSION.c.tx_hash)
+        .where(_SUBMISSION.c.chain_id == f.chain_id, _SUBMISSION.c.item_id == f.item_id)
+        .limit(1)
+        .scalar_subquery()
+        .label("x_submitted_tx"),
+    ]
+
+
+def item_select() -> Select[Any]:
+    """`select(FEEDBACK_ITEM)` with what `feedback_public` needs of each row joined in: one statement
+    for the page instead of one plus three lookups."""
+    return select(FEEDBACK_ITEM, *_item_extras(FEEDBACK_ITEM.c))
+
+
+class _Stored:
+    def __init__(self, content: Any) -> None:
+        self.content = content
 
 
 def feedback_public(conn: Connection, chain_id: int, rows: Sequence[Any]) -> list[dict[str, Any]]:
     """`feedback_item` rows in their public shape, with category name, threshold, text, submission tx,
-    and the official answer's text once answered."""
+    and the official answer's text once answered (joined in already for rows of `item_select()`)."""
     if not rows:
         return []
-    answers = _answer_texts(conn, {r.answer_hash.lower() for r in rows if r.answer_hash})
     names = _categories(conn, chain_id)
     threshold = _support_threshold(conn, chain_id)
-    contents = {
-        r.content_hash: r
-        for r in conn.execute(
-            select(_CONTENT.c.content_hash, _CONTENT.c.content).where(
-                _CONTENT.c.content_hash.in_({r.content_hash for r in rows})
-            )
-        )
-    }
-    sub = _SUBMISSION.c
-    submitted = {
-        r.item_id: r.tx_hash
-        for r in conn.execute(
-            select(sub.item_id, sub.tx_hash).where(
-                sub.chain_id == chain_id, sub.item_id.in_([r.item_id for r in rows])
-            )
-        )
-    }
+    if "x_content_kept" in rows[0]._fields:
+        answers = {r.answer_hash.lower(): r.x_answer_text for r in rows if r.answer_hash and r.x_answer_text}
+        contents: dict[str, Any] = {
+            r.content_hash: _Stored(r.x_content) for r in rows if r.x_content_kept is not None
+        }
+        submitted = {r.item_id: r.x_submitted_tx for r in rows if r.x_submitted_tx is not None}
+    else:
+        answers = _answer_texts(conn, {r.answer_hash.lower() for r in rows if r.answer_hash})
+        contents = {
+            r.content_hash: r
+            for r in conn.execute(_CONTENTS, {"hashes": sorted({r.content_hash for r in rows})})
+        }
+        submitted = {
+            r.item_id: r.tx_hash
+            for r in conn.execute(_SUBMITTED, {"chain_id": chain_id, "ids": [r.item_id for r in rows]})
+        }
     out = []
     for r in rows:
         content, state = _content_state(r.hidden, contents.get(r.content_hash))
@@ -124,6 +163,27 @@ def feedback_public(conn: Connection, chain_id: int, rows: Sequence[Any]) -> lis
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _items_statements(filters: tuple[str, ...]) -> tuple[Any, Any]:
+    """(count, page) for one combination of filters, with bind parameters for their values."""
+    f = FEEDBACK_ITEM.c
+    query = select(FEEDBACK_ITEM).where(f.chain_id == _CHAIN)
+    columns = {"status": f.status, "area_code": f.area_code, "resident": f.author, "hidden": f.hidden}
+    conditions: list[Any] = []
+    for name in filters:
+        if name == "category":
+            conditions.append(f.category.in_(bindparam("category", expanding=True)))
+        else:
+            conditions.append(columns[name] == bindparam(name))
+    query = query.where(*conditions)
+    count = select(func.count()).select_from(query.subquery())
+    # The page with the lookups joined in for its rows only. (The total as a window function in
+    # the same statement would make SQLite read and sort every matching row, not just the page's.)
+    inner = query.order_by(f.item_id.desc()).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
+    page = select(inner, *_item_extras(inner.c)).order_by(inner.c.item_id.desc())
+    return count, page
+
+
 def feedback_items(
     conn: Connection,
     *,
@@ -137,21 +197,26 @@ def feedback_items(
     offset: int = 0,
 ) -> Page:
     """Feedback items, newest first; `category` is a category's name (case-insensitive)."""
-    f = FEEDBACK_ITEM.c
-    query = select(FEEDBACK_ITEM).where(f.chain_id == chain_id)
+    params: dict[str, Any] = {"chain_id": chain_id, "limit": limit, "offset": offset}
     if status is not None:
-        query = query.where(f.status == {v: k for k, v in FEEDBACK_STATUSES.items()}[status])
+        params["status"] = {v: k for k, v in FEEDBACK_STATUSES.items()}[status]
     if category is not None:
-        ids = [i for i, n in _categories(conn, chain_id).items() if n.lower() == category.lower()]
-        query = query.where(f.category.in_(ids))
+        params["category"] = [
+            i for i, n in _categories(conn, chain_id).items() if n.lower() == category.lower()
+        ]
     if area_code is not None:
-        query = query.where(f.area_code == area_code)
+        params["area_code"] = area_code
     if resident is not None:
-        query = query.where(f.author == to_checksum_address(resident))
+        params["resident"] = to_checksum_address(resident)
     if hidden is not None:
-        query = query.where(f.hidden == hidden)
-    rows, total = paged(conn, query, [f.item_id.desc()], limit, offset)
+        params["hidden"] = hidden
+    count, page = _items_statements(tuple(k for k in _FILTERS if k in params))
+    total = int(conn.execute(count, params).scalar_one())
+    rows = conn.execute(page, params).all()
     return {"items": feedback_public(conn, chain_id, rows), "total": total}
+
+
+_FILTERS = ("status", "category", "area_code", "resident", "hidden")
 
 
 def _latest(conn: Connection, table: Table, chain_id: int, item_id: int) -> Any:
@@ -168,7 +233,7 @@ def feedback_item(
 ) -> dict[str, Any] | None:
     """One item with its supporters (a page, oldest first), review, answer, closure and moderation."""
     f = FEEDBACK_ITEM.c
-    row = conn.execute(select(FEEDBACK_ITEM).where(f.chain_id == chain_id, f.item_id == item_id)).first()
+    row = conn.execute(item_select().where(f.chain_id == chain_id, f.item_id == item_id)).first()
     if row is None:
         return None
     (item,) = feedback_public(conn, chain_id, [row])

@@ -101,6 +101,8 @@ _INDEXES: dict[str, list[tuple[str, ...]]] = {
     "donation": [("resident",), ("cause_id",)],
     "role_event": [("contract", "role", "account")],
     "pause_event": [("contract",)],
+    "resident_enrolment": [("resident",), ("party",), ("enroller",)],
+    "resident_withdrawal": [("resident",)],
 }
 
 
@@ -213,6 +215,10 @@ FEEDBACK_ITEM = _state(
     Column("reward", BigInteger),
     Column("submitted_block", BigInteger, nullable=False),
     Index("ix_feedback_item_author", "author"),
+    # the public reads: one resident's items, and the list by status or category, newest first (0013)
+    Index("ix_feedback_item_chain_author", "chain_id", "author", "item_id"),
+    Index("ix_feedback_item_chain_status", "chain_id", "status", "item_id"),
+    Index("ix_feedback_item_chain_category", "chain_id", "category", "item_id"),
 )
 CAMPAIGN = _state(
     "campaign",
@@ -258,6 +264,21 @@ CONTRACT_PAUSE = _state(
     [Column("contract", String(42), primary_key=True)],
     Column("paused", Boolean, nullable=False),
     Column("by_address", String(42), nullable=False),
+)
+# Who counts as a resident now (EnrolmentRegistry): one row per resident ever enrolled; a withdrawal
+# keeps the row with `enrolled` false, so the product's gate knows the mirror has seen it.
+ENROLMENT = _state(
+    "enrolment",
+    [Column("resident", String(42), primary_key=True)],
+    Column("enrolled", Boolean, nullable=False),
+    Column("party", String(66), nullable=False),
+    Column("enroller", String(42), nullable=False),
+    Column("evidence_hash", String(66), nullable=False),
+    Column("enrolled_block", BigInteger, nullable=False),
+    Column("enrolled_tx", String(66), nullable=False),
+    Column("withdrawn_by", String(42)),
+    Column("reason_code", Integer),
+    Index("ix_enrolment_party", "party"),
 )
 FEEDBACK_CATEGORY = _state(
     "feedback_category",

@@ -25,6 +25,7 @@ from .models import (
     CAMPAIGN,
     CAUSE,
     CONTRACT_PAUSE,
+    ENROLMENT,
     EVENT_TABLES,
     FEEDBACK_CATEGORY,
     FEEDBACK_ITEM,
@@ -309,6 +310,22 @@ def _partner_removed(state: State | None, _row: dict[str, Any]) -> State | None:
     return None if state is None else state | {"registered": False}
 
 
+def _enrolled(_state: State | None, row: dict[str, Any]) -> State:
+    return _pick(row, "party", "enroller", "evidence_hash") | {
+        "enrolled": True,
+        "enrolled_block": row["block_number"],
+        "enrolled_tx": row["tx_hash"],
+        "withdrawn_by": None,
+        "reason_code": None,
+    }
+
+
+def _withdrawn(state: State | None, row: dict[str, Any]) -> State | None:
+    if state is None:
+        return None  # the enrolment is not in the mirror (it cannot be later than this one)
+    return state | {"enrolled": False, "withdrawn_by": row["by_address"], "reason_code": row["reason_code"]}
+
+
 def _role(state: State | None, row: dict[str, Any]) -> State | None:
     return {"granted_by": row["sender"]} if row["granted"] else None
 
@@ -376,6 +393,13 @@ PROJECTIONS: tuple[Projection, ...] = (
         1,
         ("contract",),
         {"pause_event": lambda _s, row: {"paused": row["paused"], "by_address": row["account"]}},
+    ),
+    Fold(
+        "enrolment",
+        ENROLMENT,
+        1,
+        ("resident",),
+        {"resident_enrolment": _enrolled, "resident_withdrawal": _withdrawn},
     ),
     Fold(
         "feedback_category",

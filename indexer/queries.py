@@ -15,13 +15,26 @@ from collections.abc import Iterable
 from typing import Any
 
 from eth_utils.address import to_checksum_address
-from sqlalchemy import Connection, Numeric, Table, and_, cast, func, not_, select
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Numeric,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    not_,
+    select,
+    union_all,
+)
 
 from ledger.directory import DirectoryProfile, ProfileKind
 from ledger.models import Action
 
-from ._feedback_reads import FEEDBACK_STATUSES, feedback_item, feedback_items, feedback_public
-from ._reads import Page, exact_sum, paged, position
+from ._feedback_reads import FEEDBACK_STATUSES, feedback_item, feedback_items, feedback_public, item_select
+from ._reads import Page, paged, position
 from .models import BALANCE, CAMPAIGN, CAUSE, EVENT_TABLES, FEEDBACK_ITEM, PARTNER
 from .models import PLOGGING_REVIEW as REVIEW
 
@@ -30,6 +43,7 @@ __all__ = [
     "CAMPAIGN_STATUSES",
     "FEEDBACK_STATUSES",
     "SESSION_STATUSES",
+    "action_status",
     "actions_by_status",
     "campaigns",
     "causes",
@@ -181,6 +195,33 @@ def campaigns(
 # --- residents, plogging, totals
 
 
+_ACTION_STATUS = select(
+    _ACTION.c.id,
+    _ACTION.c.kind,
+    _ACTION.c.status,
+    _ACTION.c.tx_hash,
+    _ACTION.c.block_number,
+    _ACTION.c.log_index,
+    _ACTION.c.error,
+).where(_ACTION.c.id == bindparam("id"))
+
+
+def action_status(conn: Connection, *, action_id: str) -> dict[str, Any] | None:
+    """One outbox action in its public shape (`ledger.models.ActionPublic`), or None."""
+    r = conn.execute(_ACTION_STATUS, {"id": action_id.lower()}).first()
+    if r is None:
+        return None
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "status": r.status,
+        "txHash": r.tx_hash,
+        "blockNumber": r.block_number,
+        "logIndex": r.log_index,
+        "error": r.error,
+    }
+
+
 def actions_by_status(conn: Connection, *, resident: str | None = None) -> dict[str, int]:
     """The outbox's actions by status (one resident's, or everyone's)."""
     a = _ACTION.c
@@ -190,68 +231,126 @@ def actions_by_status(conn: Connection, *, resident: str | None = None) -> dict[
     return {str(s): int(n) for s, n in conn.execute(query)}
 
 
-def _recent(
-    conn: Connection, table: Table, chain_id: int, resident: str, **keys: str
-) -> list[dict[str, Any]]:
-    """The resident's last 20 rows of an event table, each as `keys` (public name → column) and its log."""
-    rows = conn.execute(
-        select(table)
-        .where(table.c.chain_id == chain_id, table.c.resident == resident)
-        .order_by(table.c.block_number.desc(), table.c.log_index.desc())
-        .limit(_RECENT)
+# The resident summary's statements, built once with bind parameters: building and compiling a
+# dozen selects per request cost several times more than SQLite answering them (docs/benchmarks.md).
+_CHAIN: BindParameter[int] = bindparam("chain_id")
+_WHO: BindParameter[str] = bindparam("who")
+_RECENT_TABLES = {"support": _SUPPORT, "redemption": _REDEMPTION, "donation": _DONATION, "claim": _CLAIM}
+_AMOUNT_TABLES = {"redeemed": _REDEMPTION, "donated": _DONATION, "claimed": _CLAIM}
+
+
+def _by_resident(table: Table) -> Any:
+    return and_(table.c.chain_id == _CHAIN, table.c.resident == _WHO)
+
+
+_RESIDENT: dict[str, Any] = {
+    "balance_rows": select(BALANCE.c.balance).where(
+        BALANCE.c.chain_id == _CHAIN, BALANCE.c.token == bindparam("token"), BALANCE.c.holder == _WHO
+    ),
+    "balance_sum": select(func.coalesce(func.sum(BALANCE.c.balance), 0)).where(
+        BALANCE.c.chain_id == _CHAIN, BALANCE.c.token == bindparam("token"), BALANCE.c.holder == _WHO
+    ),
+    "authored": item_select()
+    .where(FEEDBACK_ITEM.c.chain_id == _CHAIN, FEEDBACK_ITEM.c.author == _WHO)
+    .order_by(FEEDBACK_ITEM.c.item_id.desc())
+    .limit(_RECENT),
+    # sessions by current status, with the accepted ones' totals: outcomes and plogging in one
+    "outcomes": select(
+        _CURRENT_STATUS,
+        func.count(),
+        func.coalesce(func.sum(_SESSION.c.trash_grams), 0),
+        func.coalesce(func.sum(_SESSION.c.distance_meters), 0),
     )
+    .select_from(_SESSIONS_WITH_REVIEW)
+    .where(_by_resident(_SESSION))
+    .group_by(_CURRENT_STATUS),
+    "counts": select(
+        select(func.count()).where(_by_resident(_SUBMISSION)).scalar_subquery(),
+        select(func.count()).where(_by_resident(_SUPPORT)).scalar_subquery(),
+    ),
+    "sessions": select(
+        _SESSION, _CURRENT_STATUS.label("current_status"), REVIEW.c.reason_code, REVIEW.c.verifier
+    )
+    .select_from(_SESSIONS_WITH_REVIEW)
+    .where(_by_resident(_SESSION))
+    .order_by(_SESSION.c.block_number.desc(), _SESSION.c.log_index.desc())
+    .limit(_RECENT),
+    "actions": select(_ACTION.c.status, func.count())
+    .where(_ACTION.c.resident == _WHO)
+    .group_by(_ACTION.c.status),
+}
+_RECENT_ROWS = {
+    name: select(t)
+    .where(_by_resident(t))
+    .order_by(t.c.block_number.desc(), t.c.log_index.desc())
+    .limit(_RECENT)
+    for name, t in _RECENT_TABLES.items()
+}
+# every amount the resident redeemed, donated and claimed, tagged, in one statement (summed exactly
+# in Python on SQLite, whose integer sum() fails past 2**63; as NUMERIC on PostgreSQL)
+_AMOUNT_ROWS = union_all(
+    *(
+        select(literal(name).label("tag"), t.c.amount).where(_by_resident(t))
+        for name, t in _AMOUNT_TABLES.items()
+    )
+)
+_AMOUNT_SUMS = union_all(
+    *(
+        select(
+            literal(name).label("tag"), func.coalesce(func.sum(cast(t.c.amount, Numeric(78, 0))), 0)
+        ).where(_by_resident(t))
+        for name, t in _AMOUNT_TABLES.items()
+    )
+)
+
+
+def _exact(conn: Connection, rows: Any, total: Any, params: dict[str, Any]) -> int:
+    """`_reads.exact_sum` with prebuilt statements: NUMERIC sum on PostgreSQL, Python's on SQLite."""
+    if conn.dialect.name == "postgresql":
+        return int(conn.execute(total, params).scalar_one())
+    return sum(int(v) for v in conn.execute(rows, params).scalars())
+
+
+def _recent(conn: Connection, name: str, params: dict[str, Any], **keys: str) -> list[dict[str, Any]]:
+    """The resident's last 20 rows of an event table, each as `keys` (public name → column) and its log."""
+    rows = conn.execute(_RECENT_ROWS[name], params)
     return [{k: getattr(r, c) for k, c in keys.items()} | position(r) for r in rows]
-
-
-def _count(conn: Connection, table: Table, chain_id: int, resident: str) -> int:
-    query = select(func.count()).where(table.c.chain_id == chain_id, table.c.resident == resident)
-    return int(conn.execute(query).scalar_one())
 
 
 def resident_summary(conn: Connection, *, chain_id: int, token: str, resident: str) -> dict[str, Any]:
     """Balance, accepted plogging totals, feedback counts, amounts redeemed, donated and claimed, the
     last 20 of each kind of record, and the resident's actions in the outbox."""
     who = to_checksum_address(resident)
-    balance = exact_sum(
-        conn,
-        BALANCE.c.balance,
-        BALANCE.c.chain_id == chain_id,
-        BALANCE.c.token == token,
-        BALANCE.c.holder == who,
-    )
-    plogging = _plogging_totals(conn, chain_id, _SESSION.c.resident == who)
-    f = FEEDBACK_ITEM.c
-    authored = conn.execute(
-        select(FEEDBACK_ITEM)
-        .where(f.chain_id == chain_id, f.author == who)
-        .order_by(f.item_id.desc())
-        .limit(_RECENT)
-    ).all()
-
-    def amount(table: Table) -> int:
-        return exact_sum(conn, table.c.amount, table.c.chain_id == chain_id, table.c.resident == who)
-
+    params = {"chain_id": chain_id, "who": who, "token": token}
+    q = _RESIDENT
+    balance = _exact(conn, q["balance_rows"], q["balance_sum"], params)
+    authored = conn.execute(q["authored"], params).all()
+    outcomes = dict.fromkeys(SESSION_STATUSES.values(), 0)
+    sessions = grams = meters = 0
+    for status, n, status_grams, status_meters in conn.execute(q["outcomes"], params):
+        outcomes[SESSION_STATUSES.get(status, str(status))] = int(n)
+        if status == _ACCEPTED:
+            sessions, grams, meters = n, status_grams, status_meters
+    submitted, supported = conn.execute(q["counts"], params).one()
+    amounts = dict.fromkeys(_AMOUNT_TABLES, 0)
+    exact = conn.dialect.name == "postgresql"
+    for tag, value in conn.execute(_AMOUNT_SUMS if exact else _AMOUNT_ROWS, params):
+        amounts[tag] += int(value)
     return {
         "address": who,
         "balance": balance,
-        "plogging": plogging,
-        "sessionOutcomes": _session_outcomes(conn, chain_id, who),
-        "feedback": {
-            "submitted": _count(conn, _SUBMISSION, chain_id, who),
-            "supported": _count(conn, _SUPPORT, chain_id, who),
-        },
-        "redeemed": amount(_REDEMPTION),
-        "donated": amount(_DONATION),
-        "claimed": amount(_CLAIM),
+        "plogging": {"sessions": int(sessions), "trashGrams": int(grams), "distanceMeters": int(meters)},
+        "sessionOutcomes": outcomes,
+        "feedback": {"submitted": int(submitted), "supported": int(supported)},
+        **amounts,
         "recent": {
-            "sessions": _recent_sessions(conn, chain_id, who),
+            "sessions": _recent_sessions(conn, params),
             "feedback": feedback_public(conn, chain_id, authored),
-            "supports": _recent(conn, _SUPPORT, chain_id, who, itemId="item_id", digest="digest"),
+            "supports": _recent(conn, "support", params, itemId="item_id", digest="digest"),
             "redemptions": _recent(
                 conn,
-                _REDEMPTION,
-                chain_id,
-                who,
+                "redemption",
+                params,
                 digest="digest",
                 partner="partner",
                 amount="amount",
@@ -260,46 +359,23 @@ def resident_summary(conn: Connection, *, chain_id: int, token: str, resident: s
             ),
             "donations": _recent(
                 conn,
-                _DONATION,
-                chain_id,
-                who,
+                "donation",
+                params,
                 digest="digest",
                 causeId="cause_id",
                 wallet="wallet",
                 amount="amount",
             ),
             "claims": _recent(
-                conn, _CLAIM, chain_id, who, digest="digest", campaignId="campaign_id", amount="amount"
+                conn, "claim", params, digest="digest", campaignId="campaign_id", amount="amount"
             ),
         },
-        "actions": actions_by_status(conn, resident=who),
+        "actions": {str(s): int(n) for s, n in conn.execute(q["actions"], params)},
     }
 
 
-def _session_outcomes(conn: Connection, chain_id: int, resident: str) -> dict[str, int]:
-    """The resident's recorded sessions by current status (pending, accepted, rejected, revoked)."""
-    out = dict.fromkeys(SESSION_STATUSES.values(), 0)
-    rows = conn.execute(
-        select(_CURRENT_STATUS, func.count())
-        .select_from(_SESSIONS_WITH_REVIEW)
-        .where(_SESSION.c.chain_id == chain_id, _SESSION.c.resident == resident)
-        .group_by(_CURRENT_STATUS)
-    )
-    for status, n in rows:
-        out[SESSION_STATUSES.get(status, str(status))] = int(n)
-    return out
-
-
-def _recent_sessions(conn: Connection, chain_id: int, resident: str) -> list[dict[str, Any]]:
+def _recent_sessions(conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
     """The resident's last 20 sessions with their outcome: status, and the verifier's reason code."""
-    s = _SESSION.c
-    rows = conn.execute(
-        select(_SESSION, _CURRENT_STATUS.label("current_status"), REVIEW.c.reason_code, REVIEW.c.verifier)
-        .select_from(_SESSIONS_WITH_REVIEW)
-        .where(s.chain_id == chain_id, s.resident == resident)
-        .order_by(s.block_number.desc(), s.log_index.desc())
-        .limit(_RECENT)
-    )
     return [
         {k: getattr(r, c) for k, c in _SESSION_KEYS.items()}
         | {
@@ -308,7 +384,7 @@ def _recent_sessions(conn: Connection, chain_id: int, resident: str) -> list[dic
             "verifier": r.verifier,
         }
         | position(r)
-        for r in rows
+        for r in conn.execute(_RESIDENT["sessions"], params)
     ]
 
 

@@ -60,6 +60,7 @@ ROLE = {
         "MODERATOR_ROLE",
         "CAMPAIGN_ROLE",
         "PARTNER_MANAGER_ROLE",
+        "ENROLLER_ROLE",  # service desks and platforms enrol residents (EnrolmentRegistry)
         "AUDITOR_ROLE",  # read-only: no function checks it; grants record who audits (docs/contracts.md)
     )
 }
@@ -73,6 +74,7 @@ CONTRACTS = (
     "FeedbackBox",
     "CommunityRewards",
     "ActionBatcher",
+    "EnrolmentRegistry",
 )
 
 
@@ -296,6 +298,7 @@ def _deploy(settings: Settings) -> Deployment:
         admin.address,
         trusted,
     )
+    enrolments = d.create(artifacts["EnrolmentRegistry"], admin.address, trusted)
     relayers = [r.address for r in settings.relayers()]
     # Wiring, as docs/contracts.md lays it out.
     d.grant(token, "MINTER_ROLE", plogging.address, feedback.address, rewards.address)
@@ -312,6 +315,7 @@ def _deploy(settings: Settings) -> Deployment:
     d.grant(feedback, "MODERATOR_ROLE", admin.address)
     d.grant(rewards, "CAMPAIGN_ROLE", admin.address)
     d.grant(rewards, "PARTNER_MANAGER_ROLE", admin.address)
+    d.grant(enrolments, "ENROLLER_ROLE", admin.address)
     for category, name in DEFAULT_CATEGORIES.items():
         d.transact(feedback, "setCategory", category, True, name)
     d.settle()
@@ -327,6 +331,7 @@ def _deploy(settings: Settings) -> Deployment:
             "FeedbackBox": feedback,
             "CommunityRewards": rewards,
             "ActionBatcher": batcher,
+            "EnrolmentRegistry": enrolments,
         },
     )
     deployment.save(manifest_path(settings, chain_id))

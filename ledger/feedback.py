@@ -15,7 +15,7 @@ from eth_hash.auto import keccak
 from sqlalchemy import Column, Text, text
 from sqlmodel import Field, Session, SQLModel
 
-from .errors import InvalidActionError
+from .errors import ActionConflictError
 
 
 class FeedbackContent(SQLModel, table=True):
@@ -44,7 +44,7 @@ def category_id(*, session: Session, chain_id: int, name: str) -> int:
     by_name = {str(n).lower(): int(c) for c, n in rows}
     if name.lower() not in by_name:
         known = ", ".join(sorted(by_name)) or "none yet (the indexer has not seen any)"
-        raise InvalidActionError(
+        raise ActionConflictError(
             f"unknown category {name!r}; open categories: {known}", field="payload.category"
         )
     return by_name[name.lower()]

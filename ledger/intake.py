@@ -12,20 +12,21 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from .chain.calls import view
 from .eip712 import ActionType, normalize_signature, recover, signature_bytes
-from .errors import InvalidActionError, InvalidSignatureError, UnsupportedActionError
+from .errors import ActionConflictError, InvalidActionError, InvalidSignatureError, UnsupportedActionError
 from .kinds import KINDS_BY_PRIMARY, ChainCalls, Kind, PrepareContext, VerifiedAction, kind
 from .kinds._fields import address
 from .outbox import allocate_resident_nonce
 from .types import Address, checksum
 
 __all__ = [
+    "EnrolmentCheck",
     "Erc1271Check",
     "VerifiedAction",
     "attach",
@@ -36,6 +37,13 @@ __all__ = [
 ]
 
 Erc1271Check = Callable[[str, bytes, bytes], bool]
+
+
+class EnrolmentCheck(Protocol):
+    """ESG_ENROLMENT_POLICY for one resident (`ledger.enrolment.EnrolmentGate`): raises
+    NotEnrolledError naming `field` when they may not earn."""
+
+    def require(self, resident: str, *, field: str = "resident") -> None: ...
 
 
 def _validation_error(exc: ValidationError, prefix: str) -> InvalidActionError:
@@ -71,11 +79,15 @@ def prepare(
     payload: Any,
     now: int,
     ttl: int,
+    enrolment: EnrolmentCheck | None = None,
 ) -> dict[str, Any]:
     """The typed data `prepare` hands out: a strictly parsed payload, a fresh nonce, a deadline.
-    Commits the session (the nonce, and whatever the kind stored) before returning."""
+    Commits the session (the nonce, and whatever the kind stored) before returning. `enrolment`
+    refuses an unenrolled resident first, before anything is stored."""
     spec = kind(kind_name)
     who = parse_address(resident, field="resident")
+    if enrolment is not None:
+        enrolment.require(who, field="resident")
     fields = parse_payload(spec, payload)
     contract = contracts.get(spec.eip712.contract)
     if contract is None:
@@ -123,8 +135,10 @@ def verify_submission(
     contracts: Mapping[str, str],
     now: int,
     erc1271: Erc1271Check | None = None,
+    enrolment: EnrolmentCheck | None = None,
 ) -> VerifiedAction:
-    """Checks a signed submission against this deployment; raises an ActionError naming the field."""
+    """Checks a signed submission against this deployment; raises an ActionError naming the field.
+    `enrolment`, last (once the signature is the resident's): refuses an unenrolled resident."""
     if not isinstance(typed_data, dict):
         raise InvalidActionError("expected an eth_signTypedData_v4 object", field="typedData")
     for key in ("types", "primaryType", "domain", "message"):
@@ -151,11 +165,11 @@ def verify_submission(
     except ValidationError as exc:
         raise _validation_error(exc, "typedData.message") from None
     if message["deadline"] <= now:
-        raise InvalidActionError(
+        raise ActionConflictError(
             f"passed at {message['deadline']} (now {now})", field="typedData.message.deadline"
         )
     if spec.check is not None and (problem := spec.check(message, now)) is not None:
-        raise InvalidActionError(problem[1], field="typedData.message." + problem[0])
+        raise ActionConflictError(problem[1], field="typedData.message." + problem[0])
     raw = signature_bytes(signature)
     digest = spec.eip712.digest(chain_id, contract, message)
     resident = Address(message["resident"])
@@ -169,6 +183,8 @@ def verify_submission(
     if signer != resident and (erc1271 is None or not erc1271(resident, digest, sig)):
         who = f"signed by {signer}" if signer else "not a valid ECDSA signature"
         raise InvalidSignatureError(f"{who}, not by the resident {resident}", field="signature")
+    if enrolment is not None:
+        enrolment.require(resident, field="typedData.message.resident")
     return VerifiedAction(
         id="0x" + digest.hex(),
         kind=spec.name,

@@ -176,6 +176,13 @@ class CustodialWallet(SQLModel, table=True):
     subject: str = Field(primary_key=True, max_length=128)  # the platform's id for the resident
     address: str = Field(max_length=42, unique=True)
     key_id: str = Field(max_length=64)
-    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # None once exported: the key left with the resident, the city keeps no copy (ledger/custody).
+    ciphertext: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     created_at: float
     exported_at: float | None = None
+    # The platform that created it and alone may use it (ledger/platforms); "default" for the
+    # legacy ESG_PLATFORM_TOKENS and for wallets from before platforms existed.
+    platform_id: str | None = Field(default=None, max_length=32, index=True)
+    # What the ciphertext's associated data binds: 1 the address only (before 0010), 2 subject,
+    # platform and address. A wallet at 1 is re-sealed at 2 the next time it signs.
+    binding: int = Field(default=2, sa_column_kwargs={"server_default": "1"})

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
+from pydantic import AnyHttpUrl, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .entropy import MIN_SECRET_BITS, estimated_bits
 from .errors import ConfigurationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +54,7 @@ class Settings(BaseSettings):
     embedded_node: bool = False
     node_block_time: float = Field(default=1.0, ge=0)
     node_state_interval: int = Field(default=5, ge=1)
-    auto_deploy: bool = True
+    auto_deploy: bool = True  # unset: on outside production; production deploys only when asked
 
     batch_max_size: int = Field(default=100, ge=1, le=100)  # PloggingRegistry.MAX_BATCH
     batch_max_age: float = Field(default=0.3, ge=0)
@@ -84,14 +86,52 @@ class Settings(BaseSettings):
 
     resident_rate_per_minute: int = Field(default=60, ge=0)
     resident_daily_cap: int = Field(default=50, ge=0)
+    # Who may earn (ledger/enrolment.py): `open`, any address; `enrolled`, only residents an
+    # accountable party (a platform, a service desk) enrolled. Unset: `enrolled` in production only.
+    enrolment_policy: Literal["open", "enrolled"] = "open"
+    enrolment_cache_seconds: float = Field(default=60.0, ge=0)  # how long a "yes" is remembered
 
     api_workers: int = Field(default=1, ge=1, le=32)
     # Group commit of accepted actions: while requests come as a stream, each waits up to this long
     # for others to share its transaction and fsync (ledger/committer.py); 0 commits each at once.
     accept_commit_delay_ms: float = Field(default=20.0, ge=0, le=1000)
     api_worker_nice: int = Field(default=5, ge=0, le=19)
+    # The public edge (docs/operations.md "Rate limits", "CORS", "Metrics", "Logs", "Health").
+    # Requests per client IP and per credential (platform token, partner key, staff session), in
+    # `limits` notation ("1200/minute;100/second"); empty: no limit. Counted in each API worker's
+    # memory unless ESG_RATE_LIMIT_STORAGE names a shared store (redis://…).
+    rate_limit_ip: str = "1200/minute"
+    rate_limit_client: str = "6000/minute"
+    rate_limit_storage: str = "memory://"
+    # sliding: two counters per key, a close estimate; moving: exact, a timestamp per request kept.
+    rate_limit_strategy: Literal["sliding", "moving"] = "sliding"
+    # Client networks never rate limited. Unset: loopback outside production (tests, benchmarks and
+    # `scripts/run` talk from 127.0.0.1), nothing in production.
+    rate_limit_exempt: list[IPvAnyNetwork] | None = None
+    # Proxies whose X-Forwarded-For is believed (the client is the nearest untrusted hop); none by default.
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    # Browser origins allowed to call the API (metaverse web clients); empty: same-origin only.
+    cors_origins: list[str] = Field(default_factory=list)
+    cors_methods: list[str] = Field(default_factory=lambda: ["GET", "POST", "PUT", "PATCH", "DELETE"])
+    cors_headers: list[str] = Field(
+        default_factory=lambda: ["Authorization", "Content-Type", "X-Request-ID", "X-CSRF-Token"]
+    )
+    cors_credentials: bool = False  # cookies cross-origin; only with explicit origins, never "*"
+    # /metrics: with a token, `Authorization: Bearer <token>` from anywhere; without, loopback only.
+    metrics_token: SecretStr | None = None
+    log_format: Literal["json", "text"] | None = None  # unset: json in production, text otherwise
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    access_log: bool | None = None  # one line per request; unset: on in production only
+    # The jobs process writes its health state this often; /healthz calls it down when it is older
+    # than health_stale_seconds (the jobs stopped or hang).
+    health_interval: float = Field(default=1.0, gt=0)
+    health_stale_seconds: float = Field(default=15.0, gt=0)
     custody_master_key: SecretStr | None = None
+    # The legacy platform "default" (development and test only); production registers platforms.
     platform_tokens: list[SecretStr] = Field(default_factory=list)
+    # Signed webhooks and re-authentication assertions (ledger/platforms): how far a signed timestamp
+    # may be from the server's clock, in seconds, either way.
+    webhook_tolerance: float = Field(default=300.0, ge=1, le=3600)
     # Staff sign-in (ledger/staff, docs/staff.md). The URL staff reach this API at: its host:port is
     # the Sign-In with Ethereum domain, its origin the URI a message must name, and https makes the
     # session cookie Secure. Unset: http://ESG_API_HOST:ESG_API_PORT (127.0.0.1:8000 in development).
@@ -101,6 +141,8 @@ class Settings(BaseSettings):
     staff_lockout_failures: int = Field(default=5, ge=1)  # consecutive password/TOTP failures
     staff_lockout_seconds: float = Field(default=900.0, gt=0)
     staff_siwe_nonce_ttl: float = Field(default=300.0, gt=0)
+    # Residents with their own wallet (POST /v1/residents/siwe/verify): a short-lived bearer session.
+    resident_session_seconds: float = Field(default=3600.0, gt=0)
     # One demo partner, cause and campaign on the chain at start (ledger/demo.py); with them, in
     # development only, a demo staff account holding every role (ledger/staff/demo.py). Unset: on in
     # development only; never allowed in production.
@@ -112,6 +154,67 @@ class Settings(BaseSettings):
         if isinstance(data, dict) and "demo_data" not in data:
             return {**data, "demo_data": data.get("env", "development") == "development"}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_enrolment_policy(cls, data: object) -> object:
+        if isinstance(data, dict) and "enrolment_policy" not in data:
+            return {**data, "enrolment_policy": "enrolled" if data.get("env") == "production" else "open"}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_auto_deploy(cls, data: object) -> object:
+        if isinstance(data, dict) and "auto_deploy" not in data:
+            return {**data, "auto_deploy": data.get("env", "development") != "production"}
+        return data
+
+    @field_validator("rate_limit_ip", "rate_limit_client")
+    @classmethod
+    def _parse_rate(cls, value: str) -> str:
+        from limits import parse_many
+
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError as exc:
+                raise ValueError(
+                    f'not a rate such as "1200/minute" or "10/second;600/minute": {exc}'
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets(self) -> Settings:
+        """Production tokens and keys must be at least 32 random bytes (ledger/entropy.py)."""
+        if self.env != "production":
+            return self
+        named: list[tuple[str, SecretStr | None]] = [
+            ("ESG_CUSTODY_MASTER_KEY", self.custody_master_key),
+            ("ESG_METRICS_TOKEN", self.metrics_token),
+            *((f"ESG_PLATFORM_TOKENS[{i}]", t) for i, t in enumerate(self.platform_tokens)),
+        ]
+        for name, secret in named:
+            if secret is None:
+                continue
+            bits = estimated_bits(secret.get_secret_value())
+            if bits < MIN_SECRET_BITS:
+                raise ConfigurationError(
+                    f"ESG_ENV=production: {name} looks like about {bits} bits of entropy; it needs at "
+                    f"least {MIN_SECRET_BITS} (32 random bytes: python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(32))')"
+                )
+        public = {a.key for a in (_account_from_mnemonic(DEV_MNEMONIC, i) for i in range(20))}
+        for i, key in enumerate(self.relayer_keys):
+            try:
+                raw = bytes.fromhex(key.get_secret_value().removeprefix("0x"))
+            except ValueError:
+                continue  # not a key at all: relayers() says so
+            if raw in public:
+                raise ConfigurationError(
+                    f"ESG_ENV=production: ESG_RELAYER_KEYS[{i}] is an account of the public development "
+                    "mnemonic; anyone can spend from it"
+                )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -126,10 +229,10 @@ class Settings(BaseSettings):
             )
         if self.database_url is None:
             raise ConfigurationError("ESG_ENV=production needs ESG_DATABASE_URL (PostgreSQL)")
-        if self.custody_master_key is not None and not self.platform_tokens:
+        if self.platform_tokens:
             raise ConfigurationError(
-                "ESG_CUSTODY_MASTER_KEY without ESG_PLATFORM_TOKENS: nobody could be trusted to "
-                "authenticate residents for server-side signing"
+                "ESG_PLATFORM_TOKENS is the legacy development platform; in production register each "
+                "platform with `esg-ledger platform add` (scoped kinds, hashed token, webhook secret)"
             )
         return self
 
@@ -144,6 +247,32 @@ class Settings(BaseSettings):
             if len(raw) != 32:
                 raise ConfigurationError("ESG_CUSTODY_MASTER_KEY must be 32 bytes of hex (64 digits)")
         return self
+
+    @property
+    def rate_limit_exempt_networks(self) -> list[IPv4Network | IPv6Network]:
+        if self.rate_limit_exempt is not None:
+            return [ip_network(n) for n in self.rate_limit_exempt]
+        if self.env == "production":
+            return []
+        return [ip_network("127.0.0.0/8"), ip_network("::1/128")]
+
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" if self.log_format else self.env == "production"
+
+    @property
+    def access_log_on(self) -> bool:
+        return self.access_log if self.access_log is not None else self.env == "production"
+
+    @property
+    def health_path(self) -> Path:
+        """The jobs' health state (ledger/health.py), read by every API worker."""
+        return self.data_dir / "health.json"
+
+    @property
+    def metrics_dir(self) -> Path:
+        """prometheus_client's multiprocess directory when several API workers serve."""
+        return self.data_dir / "prometheus"
 
     @property
     def db_url(self) -> str:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,6 +38,7 @@ from sqlmodel import Session, col, select
 
 from .chain.revert import ErrorDecoder
 from .eip712 import DOMAIN_FIELDS, normalize_signature
+from .enrolment_requests import note_enrolment_requests
 from .errors import (
     ActionError,
     ContractRevertError,
@@ -72,6 +74,7 @@ class StaffCallRefusedError(ActionError):
     """The call would revert on chain now; `error` is its decoded custom error, if it has one."""
 
     code = "call_reverts"
+    status = 409  # the call is well formed; the chain's state refuses it now
 
     def __init__(self, message: str, *, field: str | None, error: ContractRevertError | None = None) -> None:
         self.error = error
@@ -395,9 +398,11 @@ def verify_call(
 
 def accept_call(*, session: Session, action: VerifiedAction) -> Accepted:
     """Stores a verified staff request as queued unless it is stored already (same digest); the
-    caller commits before answering. No resident limits: staff are authorized by their roles."""
+    caller commits before answering. No resident limits: staff are authorized by their roles.
+    An enrolment request also records whom it enrols (`ledger.enrolment_requests`)."""
     if action.kind != KIND:
         raise UnsupportedActionError(f"expected a {KIND} request, got {action.kind!r}", field="typedData")
     stored = accept_actions(session=session, actions=[action], limits=None)[0]
     assert isinstance(stored, Accepted)  # no limits: nothing is refused
+    note_enrolment_requests(session=session, action=action, now=time.time())
     return stored

@@ -8,8 +8,13 @@ import ledger.answers
 import ledger.bonus
 import ledger.demo
 import ledger.directory
+import ledger.enrolment_requests  # (enrolment requests in the outbox)
 import ledger.feedback
 import ledger.models  # (registers the outbox tables)
+import ledger.partners.models  # (partner API keys, desk-accepted redemptions)
+import ledger.platforms.models  # (platforms, webhook deliveries)
+import ledger.privacy  # (the privacy erasure log)
+import ledger.resident_sessions  # (residents' SIWE nonces and sessions)
 import ledger.staff.models  # noqa: F401  (staff identity)
 
 target_metadata = SQLModel.metadata

@@ -29,15 +29,15 @@ def free_port() -> int:
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:
-    """An error response's `code`, `field` and `message`, whichever error shape the API answers with.
+    """An error response's `code`, `field` and `message` (its `detail`).
 
     The API's errors are RFC 9457 problem details (`application/problem+json`) with the extension
-    members `code` and `field`; tests read them through this one function.
+    members `code` and `field`; tests read them through this one function, which also checks the
+    media type and the members every problem has.
     """
+    assert response.headers.get("content-type") == "application/problem+json", response.headers
     body = response.json()
-    legacy = body.get("error") if isinstance(body, dict) else None
-    if isinstance(legacy, dict):
-        return {"code": legacy.get("code"), "field": legacy.get("field"), "message": legacy.get("message")}
+    assert body["status"] == response.status_code and body["type"].endswith("/" + body["code"]), body
     return {"code": body.get("code"), "field": body.get("field"), "message": body.get("detail")}
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import Query
+import orjson
+from fastapi import Query, Response
+from sqlalchemy import Connection, Engine
 
 from ..schemas import ErrorResponse
 
@@ -28,3 +34,29 @@ INVALID: dict[int | str, dict[str, Any]] = {
     }
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "No such record."}}
+
+
+@functools.lru_cache(maxsize=8)
+def _deferred(engine: Engine) -> Engine:
+    return engine.execution_options(sqlite_deferred=True)
+
+
+@contextmanager
+def mirror_read(engine: Engine) -> Iterator[Connection]:
+    """One read transaction on a Core connection (on SQLite deferred: it never waits for a writer).
+    Lighter than the `ReadSessionDep` session: no ORM session, and no generator dependency, which
+    FastAPI enters and leaves in the thread pool, two extra hops per request."""
+    with _deferred(engine).connect() as conn:
+        yield conn  # closing the connection rolls the read transaction back
+
+
+def json_response(content: Any) -> Response:
+    """The route's answer as JSON, serialized once by orjson. The read routes return the query's
+    public shape, which is already their response model's, so FastAPI's validation of it again is
+    skipped (`tests/e2e/test_reads.py` checks the shapes). Integers past 64 bits (exact sums) fall
+    back to the standard encoder, as Starlette's JSONResponse would write them."""
+    try:
+        body = orjson.dumps(content)
+    except TypeError:
+        body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, media_type="application/json")

@@ -46,7 +46,7 @@ def _error(description: str) -> dict[str, Any]:
 
 KEY_AUTH: dict[int | str, dict[str, Any]] = {
     401: _error(
-        "No X-Partner-Key header (`partner_key_required`), a malformed or unknown key "
+        "No X-Partner-Key header (`not_authenticated`), a malformed or unknown key "
         "(`partner_key_invalid`), or a revoked one (`partner_key_revoked`)."
     ),
     403: _error("The key lacks the scope this needs (`insufficient_scope`)."),

@@ -51,9 +51,9 @@ AUTH: dict[int | str, dict[str, Any]] = {
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("No such record in the mirror.")}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: _error("The record is not in a state this applies to.")}
 ACTS: dict[int | str, dict[str, Any]] = AUTH | {
-    422: _error(
-        "A field is malformed or out of range (`invalid_request`, `field` names it), or the chain would "
-        "refuse the call now (`call_reverts`, with the contract's decoded custom error); nothing is sent."
+    409: _error(
+        "The chain would refuse the call now (`call_reverts`, with the contract's decoded custom "
+        "error), or the record is not in a state this applies to; nothing is sent."
     ),
 }
 

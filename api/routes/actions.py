@@ -5,20 +5,19 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
+from indexer import queries
 from ledger import intake
 from ledger.db import read_scope
 from ledger.errors import ActionError, InvalidSignatureError
 from ledger.intake import attach, needs_attach, verify_submission
 from ledger.kinds import VerifiedAction
 from ledger.models import ActionPublic
-from ledger.outbox import get_action, to_public
 
-from ..deps import ReadSessionDep, ServicesDep, SessionDep
-from ..errors import error_body
+from ..deps import ServicesDep, SessionDep
+from ..errors import entry_error
 from ..schemas import (
     BatchSubmitRequest,
     BatchSubmitResponse,
@@ -27,18 +26,27 @@ from ..schemas import (
     SubmitRequest,
     SubmitResponse,
 )
+from ._mirror import json_response, mirror_read
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
 _REFUSED: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The body is not valid JSON."},
-    413: {"description": "The request body is over the size limit (ESG_MAX_BODY_BYTES)."},
-    422: {
-        "description": "A field is missing, malformed or out of range, or the signature is not the "
-        "resident's; `error.field` names it."
+    400: {"description": "The body is not valid JSON (`malformed_json`)."},
+    409: {
+        "description": "Well formed, but refused for the ledger's state now (`invalid_action`, `field` "
+        "names it): a session that has not ended yet, a passed deadline, an unknown category or item, "
+        "a balance too low, an item already supported, a partner or cause not active."
     },
-    429: {"description": "The resident's rate limit or daily cap."},
-    503: {"description": "The chain node is unavailable."},
+    413: {
+        "description": "The request body is over the size limit, ESG_MAX_BODY_BYTES (`payload_too_large`)."
+    },
+    422: {
+        "description": "A field is missing, malformed or out of range (`invalid_request`, `invalid_action`), "
+        "an unknown kind (`unsupported_action`), or the signature is not the resident's "
+        "(`invalid_signature`); `field` names it."
+    },
+    429: {"description": "The resident's rate limit or daily cap (`rate_limited`); see `Retry-After`."},
+    503: {"description": "The chain node is unavailable (`chain_unavailable`)."},
 }
 
 ActionId = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The action's EIP-712 digest.")]
@@ -58,6 +66,7 @@ def build_typed_data(
         payload=payload,
         now=int(time.time()),
         ttl=services.settings.action_ttl,
+        enrolment=services.enrolment,
     )
 
 
@@ -79,6 +88,7 @@ def _verified(services: ServicesDep, body: SubmitRequest, now: int, *, erc1271: 
         contracts=services.contract_addresses,
         now=now,
         erc1271=services.erc1271_valid if erc1271 else None,
+        enrolment=services.enrolment,
     )
 
 
@@ -127,20 +137,21 @@ async def submit_batch(body: BatchSubmitRequest, services: ServicesDep) -> dict[
             verified.append((i, await verify_async(services, item, now)))
             results.append({})
         except ActionError as exc:
-            results.append(error_body(exc.code, exc.message, exc.field))
+            results.append(entry_error(exc.code, exc.message, exc.field))
     stored = await services.accept_queue.accept_async([a for _, a in verified]) if verified else []
     for (i, _), outcome in zip(verified, stored, strict=True):
         if isinstance(outcome, ActionError):
-            results[i] = error_body(outcome.code, outcome.message, outcome.field)
+            results[i] = entry_error(outcome.code, outcome.message, outcome.field)
         else:
             results[i] = {"id": outcome.id, "status": outcome.status}
     return {"results": results}
 
 
 @router.get("/{action_id}", response_model=ActionPublic, responses={404: {}})
-def status(action_id: ActionId, session: ReadSessionDep) -> ActionPublic | JSONResponse:
+def status(action_id: ActionId, services: ServicesDep) -> Response:
     """Where an action stands: queued, submitted, confirmed (with its log) or failed (with the reason)."""
-    action = get_action(session=session, action_id=action_id)
+    with mirror_read(services.engine) as conn:  # a Core read: no ORM session for one row
+        action = queries.action_status(conn, action_id=action_id)
     if action is None:
         raise HTTPException(404, f"no action {action_id}")
-    return to_public(action)
+    return json_response(action)

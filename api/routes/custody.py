@@ -22,12 +22,13 @@ from ledger.platforms import (
     REAUTH_TIMESTAMP_HEADER,
     get_platform,
     provision,
+    request_evidence,
     verify_reauth,
     webhook_secret,
 )
 
 from ..deps import ServicesDep, SessionDep
-from ..platform_deps import Acting, Caller, Keys
+from ..platform_deps import Acting, Caller, Keys, Vouching
 from ..platform_schemas import (
     SUBJECT_PATTERN,
     CustodialActionRequest,
@@ -72,10 +73,32 @@ def _wallet(wallet: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/wallets", status_code=201, response_model=WalletResponse, responses=_AUTH)
-def wallet(body: WalletRequest, caller: Caller, keys: Keys, session: SessionDep) -> dict[str, Any]:
-    """The resident's custodial wallet, created (and vouched for by the platform) on first call."""
-    stored, _ = provision(session=session, platform=caller, subject=body.subject, keys=keys)
+@router.post(
+    "/wallets",
+    status_code=201,
+    response_model=WalletResponse,
+    responses={
+        **_AUTH,
+        403: {
+            "description": "The wallet belongs to another platform (`wrong_platform`), or, under "
+            "ESG_ENROLMENT_POLICY=enrolled, the platform's enroller address does not hold ENROLLER_ROLE "
+            "(`platform_not_enroller`: the detail names the grant to run); nothing is recorded."
+        },
+        409: {"description": "The chain refuses the platform's enrolment now (`call_reverts`)."},
+    },
+)
+def wallet(
+    body: WalletRequest, caller: Caller, keys: Keys, vouching: Vouching, session: SessionDep
+) -> dict[str, Any]:
+    """The resident's custodial wallet, created and enrolled by the platform's own key on first call."""
+    stored, _ = provision(
+        session=session,
+        platform=caller,
+        subject=body.subject,
+        keys=keys,
+        enrolling=vouching,
+        evidence_hash=request_evidence(caller.id, body.subject),
+    )
     return _wallet(stored)
 
 
@@ -94,8 +117,9 @@ def read_wallet(subject: SubjectPath, caller: Caller, session: SessionDep) -> di
         **_NOT_FOUND,
         200: {"model": SignedActionResponse, "description": "`submit: false`: signed, not queued."},
         403: {
-            "description": "Another platform's wallet (`wrong_platform`), or a kind the platform may "
-            "not submit (`kind_not_allowed`)."
+            "description": "Another platform's wallet (`wrong_platform`), a kind the platform may "
+            "not submit (`kind_not_allowed`), or, under ESG_ENROLMENT_POLICY=enrolled, a resident "
+            "nobody enrolled (`not_enrolled`, before any nonce or gas)."
         },
         409: {"description": "The key was exported (`wallet_exported`), or the action conflicts."},
         429: {"description": "The resident's rate limit or daily cap."},

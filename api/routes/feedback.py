@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from indexer import queries
@@ -12,7 +12,17 @@ from indexer import queries
 from .. import schemas
 from ..deps import ReadSessionDep, ServicesDep
 from ..schemas import FeedbackAnswer, FeedbackItemPublic
-from ._mirror import INT64_MAX, INVALID, NOT_FOUND, AreaCodeQuery, Limit, Offset, ResidentQuery
+from ._mirror import (
+    INT64_MAX,
+    INVALID,
+    NOT_FOUND,
+    AreaCodeQuery,
+    Limit,
+    Offset,
+    ResidentQuery,
+    json_response,
+    mirror_read,
+)
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 
@@ -46,7 +56,6 @@ Status = Literal["submitted", "under_review", "answered", "closed"]  # queries.F
 @router.get("", response_model=FeedbackPage, responses=INVALID)
 def feedback_items(
     services: ServicesDep,
-    session: ReadSessionDep,
     status: Annotated[Status | None, Query(description="Only items in this status.")] = None,
     category: Annotated[
         str | None,
@@ -62,19 +71,21 @@ def feedback_items(
     hidden: Annotated[bool | None, Query(description="Only hidden (true) or visible (false) items.")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> Response:
     """Feedback items, newest first, with their text unless hidden by moderation or erased."""
-    return queries.feedback_items(
-        session.connection(),
-        chain_id=services.deployment.chain_id,
-        status=status,
-        category=category,
-        area_code=area_code,
-        resident=resident,
-        hidden=hidden,
-        limit=limit,
-        offset=offset,
-    )
+    with mirror_read(services.engine) as conn:
+        page = queries.feedback_items(
+            conn,
+            chain_id=services.deployment.chain_id,
+            status=status,
+            category=category,
+            area_code=area_code,
+            resident=resident,
+            hidden=hidden,
+            limit=limit,
+            offset=offset,
+        )
+    return json_response(page)
 
 
 @router.get("/{item_id}", response_model=FeedbackItemDetail, responses={**NOT_FOUND, **INVALID})

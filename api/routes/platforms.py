@@ -26,16 +26,19 @@ from ledger.platforms import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     ActionResult,
+    Enrolling,
+    Platform,
     StoredAnswer,
     WebhookEvent,
     active_platform,
     authenticate_delivery,
+    party_for,
     run_delivery,
 )
 
-from ..deps import ServicesDep
+from ..deps import ReadSessionDep, ServicesDep
 from ..errors import entry_error
-from ..platform_deps import Acting, Caller, Keys
+from ..platform_deps import Acting, Caller, Keys, Vouching
 from ..platform_schemas import PlatformPublic, WebhookResponse, webhook_body_schema
 from ..services import Services
 
@@ -68,6 +71,7 @@ def _deliver(
     services: Services,
     keys: KeyEncrypter,
     acting: ActingContext,
+    vouching: Enrolling,
     platform_id: str,
     raw: bytes,
     timestamp: str | None,
@@ -100,6 +104,7 @@ def _deliver(
             ctx=acting,
             accept=services.accept_queue,
             render=_render,
+            enrolling=vouching,
         )
 
 
@@ -121,6 +126,11 @@ def _deliver(
             "description": "The event id was delivered with another body (`webhook_event_conflict`), or "
             "its first delivery is still being processed (`webhook_delivery_in_progress`: retry later)."
         },
+        403: {
+            "description": "Under ESG_ENROLMENT_POLICY=enrolled, the delivery names users not provisioned "
+            "yet and the platform's enroller address does not hold ENROLLER_ROLE "
+            "(`platform_not_enroller`, naming the grant to run); nothing is recorded."
+        },
         413: {"description": "The request body is over the size limit."},
         422: {"description": "Signed, but not a delivery: `field` names what is wrong."},
         503: {"description": "Custody is not configured, or the node is unavailable."},
@@ -132,6 +142,7 @@ async def webhook(
     services: ServicesDep,
     keys: Keys,
     acting: Acting,
+    vouching: Vouching,
     signature: Annotated[str | None, Security(webhook_signature)] = None,
     timestamp: Annotated[
         str | None, Header(alias=TIMESTAMP_HEADER, max_length=32, description="Unix seconds of the signing.")
@@ -139,7 +150,9 @@ async def webhook(
 ) -> Any:
     """Acts for the platform's users (provisioned, signed, accepted); a redelivery answers the same."""
     raw = await request.body()
-    answer = await run_in_threadpool(_deliver, services, keys, acting, platform_id, raw, timestamp, signature)
+    answer = await run_in_threadpool(
+        _deliver, services, keys, acting, vouching, platform_id, raw, timestamp, signature
+    )
     return JSONResponse(answer.body, status_code=answer.status_code)
 
 
@@ -151,6 +164,15 @@ async def webhook(
         503: {"description": "Custody is not configured (`custody_unavailable`)."},
     },
 )
-def me(caller: Caller) -> dict[str, Any]:
-    """The calling platform: its id, name and the kinds it may submit (checks a token)."""
-    return {"id": caller.id, "name": caller.name, "kinds": sorted(caller.kinds)}
+def me(caller: Caller, vouching: Vouching, session: ReadSessionDep) -> dict[str, Any]:
+    """The calling platform: id, name, the kinds it may submit, its enroller address and role."""
+    row = None if caller.legacy else session.get(Platform, caller.id)
+    enroller = None if row is None else row.enroller_address
+    return {
+        "id": caller.id,
+        "name": caller.name,
+        "kinds": sorted(caller.kinds),
+        "enroller": enroller,
+        "enrollerRole": enroller is not None and vouching.may_enrol(enroller),
+        "party": party_for(caller.id),
+    }

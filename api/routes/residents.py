@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 
 from indexer import queries
 
 from .. import schemas
-from ..deps import ReadSessionDep, ServicesDep
+from ..deps import ServicesDep
 from ..schemas import PloggingSessionPublic, ResidentRecent
-from ._mirror import ADDRESS, INVALID
+from ._mirror import ADDRESS, INVALID, json_response, mirror_read
 from .feedback import FeedbackItemWithAnswer
 
 router = APIRouter(prefix="/v1/residents", tags=["residents"])
@@ -48,12 +48,14 @@ AddressPath = Annotated[str, Path(pattern=ADDRESS, description="The resident's a
 
 
 @router.get("/{address}", response_model=ResidentPublic, responses=INVALID)
-def resident(address: AddressPath, services: ServicesDep, session: ReadSessionDep) -> dict[str, Any]:
+def resident(address: AddressPath, services: ServicesDep) -> Response:
     """Balance, plogging with each session's outcome, feedback with answers, redemptions, donations
     and claims from the mirror."""
-    return queries.resident_summary(
-        session.connection(),
-        chain_id=services.deployment.chain_id,
-        token=services.deployment.address("ParticipationToken"),
-        resident=address,
-    )
+    with mirror_read(services.engine) as conn:
+        summary = queries.resident_summary(
+            conn,
+            chain_id=services.deployment.chain_id,
+            token=services.deployment.address("ParticipationToken"),
+            resident=address,
+        )
+    return json_response(summary)

@@ -35,13 +35,17 @@ _AUTH: dict[int | str, dict[str, Any]] = {
     503: _error("The chain node is unavailable."),
 }
 _PREPARE_REFUSED = _AUTH | {
+    409: _error(
+        "A call the chain would revert now, e.g. without the role (`call_reverts`, with the decoded "
+        "custom error): nothing is sent."
+    ),
     422: _error(
-        "Not a staff function (`unsupported_action`, `field` contract or function), an argument that "
-        "does not fit its ABI type (`invalid_action`, `field` args.N), or a call the chain would revert "
-        "now, e.g. without the role (`call_reverts`, with the decoded custom error): nothing is sent."
+        "Not a staff function (`unsupported_action`, `field` contract or function), or an argument that "
+        "does not fit its ABI type (`invalid_action`, `field` args.N)."
     ),
 }
 _SUBMIT_REFUSED = _AUTH | {
+    409: _error("The deadline passed, or the chain would refuse the call now (`call_reverts`)."),
     422: _error(
         "The typed data is not exactly what this deployment prepares (`field` names what differs), the "
         "deadline passed, the call is not a staff function, or the signature is not `from`'s."

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ledger.db import read_scope
 from ledger.staff import (
@@ -105,6 +105,16 @@ class SiweVerifyRequest(BaseModel):
 
 
 class LoginRequest(BaseModel):
+    # exactly one of `login` and `address` (the validator below), as the schema says it
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["login"], "properties": {"login": {"type": "string"}}},
+                {"required": ["address"], "properties": {"address": {"type": "string"}}},
+            ]
+        }
+    )
+
     login: str | None = Field(
         default=None, min_length=1, max_length=200, description="Login name or address."
     )

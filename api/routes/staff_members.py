@@ -26,7 +26,15 @@ router = APIRouter(prefix="/v1/staff/members", tags=["staff: members"])
 
 MemberPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="The staff member's id.")]
 RoleName = Literal[
-    "verifier", "reviewer", "moderator", "campaign_manager", "partner_manager", "policy", "auditor", "admin"
+    "verifier",
+    "reviewer",
+    "moderator",
+    "campaign_manager",
+    "partner_manager",
+    "policy",
+    "enroller",
+    "auditor",
+    "admin",
 ]
 assert set(RoleName.__args__) == set(ROLE_NAMES)  # type: ignore[attr-defined]
 CONFLICT: dict[int | str, dict[str, Any]] = {

@@ -35,6 +35,8 @@ ADMIN_ACTIONS: dict[str, tuple[str, str | None]] = {
     "PartnerSet": ("by_address", "partner"),
     "PartnerRemoved": ("by_address", "partner"),
     "CauseSet": ("by_address", "cause_id"),
+    "ResidentEnrolled": ("enroller", "resident"),
+    "ResidentWithdrawn": ("by_address", "resident"),
 }
 # bump when the mapping above or the row shape changes: the admin log is then rebuilt from raw logs
-ADMIN_VERSION = 1
+ADMIN_VERSION = 2

@@ -355,6 +355,19 @@ EVENTS: tuple[EventSpec, ...] = (
         "staff_forward_request",
         _f("signer address!, nonce uint256+, success bool"),
     ),
+    # EnrolmentRegistry: who counts as a resident, and the accountable party that enrolled them
+    EventSpec(
+        "ResidentEnrolled",
+        "ResidentEnrolled(address,address,bytes32,bytes32)",
+        "resident_enrolment",
+        _f("resident address!, enroller address!, party bytes32!, evidence_hash bytes32"),
+    ),
+    EventSpec(
+        "ResidentWithdrawn",
+        "ResidentWithdrawn(address,address,bytes32,uint16)",
+        "resident_withdrawal",
+        _f("resident address!, by_address address!, party bytes32!, reason_code uint16"),
+    ),
     # ActionBatcher
     EventSpec(
         "GroupFailed",

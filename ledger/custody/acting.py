@@ -2,8 +2,9 @@
 
 Both ways a platform acts for its residents use this one path: `POST /v1/custody/actions` (one
 action) and a signed webhook delivery (several, ledger/platforms/webhooks.py). What comes out is
-checked exactly as any resident's own submission is (`intake.verify_submission`), so the accept
-queue sees nothing it would not accept from a resident's wallet.
+checked exactly as any resident's own submission is (`intake.verify_submission`), enrolment policy
+included (an unenrolled resident is refused by `prepare`, before a nonce is taken or a key opened),
+so the accept queue sees nothing it would not accept from a resident's wallet.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlmodel import Session
 
 from ..db import read_scope
 from ..errors import KindNotAllowedError
-from ..intake import attach, prepare, verify_submission
+from ..intake import EnrolmentCheck, attach, prepare, verify_submission
 from ..kinds import ChainCalls, VerifiedAction, kind
 from .keys import KeyEncrypter
 from .wallets import get_wallet, sign_action
@@ -25,13 +26,15 @@ from .wallets import get_wallet, sign_action
 
 @dataclass(frozen=True)
 class ActingContext:
-    """The deployment custody signs for: node, chain id, contracts, the engine for kind lookups."""
+    """The deployment custody signs for: node, chain id, contracts, the engine for kind lookups, and
+    ESG_ENROLMENT_POLICY (`enrolment`, the API's `services.enrolment`; None: not checked)."""
 
     rpc: ChainCalls
     chain_id: int
     contracts: Mapping[str, str]
     engine: Engine
     ttl: int
+    enrolment: EnrolmentCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ def sign_for(
         payload=payload,
         now=now,
         ttl=ctx.ttl,
+        enrolment=ctx.enrolment,
     )
     _, signature = sign_action(
         session=session,
@@ -88,7 +92,9 @@ def sign_for(
         typed_data=typed,
     )
     session.rollback()
-    action = verify_submission(typed, signature, chain_id=ctx.chain_id, contracts=ctx.contracts, now=now)
+    action = verify_submission(
+        typed, signature, chain_id=ctx.chain_id, contracts=ctx.contracts, now=now, enrolment=ctx.enrolment
+    )
     if kind(action.kind).attach is not None:
         with read_scope(ctx.engine) as reader:
             action = attach(action, session=reader, chain_id=ctx.chain_id)

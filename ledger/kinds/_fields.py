@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from ..types import parse_checksummed
 
@@ -66,11 +66,32 @@ def _uint(le: int, ge: int = 0) -> Any:
     return Field(strict=True, ge=ge, le=le)
 
 
-Uint16 = Annotated[int, BeforeValidator(integer), _uint(UINT16_MAX)]
-Uint32 = Annotated[int, BeforeValidator(integer), _uint(UINT32_MAX)]
-Uint64 = Annotated[int, BeforeValidator(integer), _uint(INT64_MAX)]
-Amount = Annotated[int, BeforeValidator(integer), _uint(UINT256_MAX, ge=1)]
-Uint256 = Annotated[int, BeforeValidator(integer), _uint(UINT256_MAX)]
-Address = Annotated[str, BeforeValidator(address)]
-Bytes32 = Annotated[str, BeforeValidator(bytes32)]
-Text = Annotated[str, AfterValidator(text)]
+# The constraint comes before the parser in each Annotated: pydantic then documents it in the JSON
+# Schema (`minimum`/`maximum`) as well as enforcing it after the parser ran.
+Uint16 = Annotated[int, _uint(UINT16_MAX), BeforeValidator(integer)]
+Uint32 = Annotated[int, _uint(UINT32_MAX), BeforeValidator(integer)]
+Uint64 = Annotated[int, _uint(INT64_MAX), BeforeValidator(integer)]
+Amount = Annotated[int, _uint(UINT256_MAX, ge=1), BeforeValidator(integer)]
+Uint256 = Annotated[int, _uint(UINT256_MAX), BeforeValidator(integer)]
+# `format: address` says what a pattern cannot: mixed case must be the EIP-55 checksum.
+Address = Annotated[
+    str,
+    BeforeValidator(address),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^0x[0-9a-fA-F]{40}$",
+            "format": "address",
+            "description": "0x and 40 hex digits, all one case or EIP-55 checksummed.",
+        }
+    ),
+]
+Bytes32 = Annotated[
+    str, BeforeValidator(bytes32), WithJsonSchema({"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"})
+]
+# No control characters other than tab and line breaks, and not blank.
+TEXT_PATTERN = (
+    "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f]"
+    "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+)
+Text = Annotated[str, AfterValidator(text), Field(json_schema_extra={"pattern": TEXT_PATTERN})]

@@ -73,6 +73,11 @@ _TABLE: dict[str, dict[str, str]] = {
         "setCampaignBonus(uint256,bytes32,uint128)": "CAMPAIGN_ROLE",
     },
     "ActionBatcher": {},
+    "EnrolmentRegistry": {
+        "enrol(address,bytes32,bytes32)": "ENROLLER_ROLE",
+        "enrolBatch((address,bytes32,bytes32)[])": "ENROLLER_ROLE",
+        "withdraw(address,uint16)": "ENROLLER_ROLE",
+    },
 }
 
 STAFF_FUNCTIONS: tuple[StaffFunction, ...] = tuple(
@@ -113,7 +118,7 @@ def allowed_calls(contracts: Mapping[str, str]) -> dict[tuple[str, bytes], Staff
 
 _ROLE_NAMES = {keccak(r.encode()): r for r in {f.role for f in STAFF_FUNCTIONS} - {ROLE_ADMIN}} | {
     keccak(r.encode()): r
-    for r in ("RELAYER_ROLE", "MINTER_ROLE", "BURNER_ROLE", "MOVER_ROLE", "AUDITOR_ROLE")
+    for r in ("RELAYER_ROLE", "MINTER_ROLE", "BURNER_ROLE", "MOVER_ROLE", "AUDITOR_ROLE", "ENROLLER_ROLE")
 }
 _ROLE_NAMES[bytes(32)] = ROLE_ADMIN
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..chain.calls import view
 from ..eip712 import ActionType
-from ..errors import InvalidActionError
+from ..errors import ActionConflictError
 from ..feedback import category_id, store_content
 from ._base import BatchKind, Kind, PrepareContext
 from ._fields import Address, Bytes32, Text, Uint16, Uint32, Uint64
@@ -88,12 +88,12 @@ def _fill_support(ctx: PrepareContext, payload: dict[str, Any]) -> dict[str, Any
     item_id = payload["itemId"]
     (count,) = view(ctx.rpc, box, "itemCount()", [], ["uint256"])
     if not 1 <= item_id <= count:
-        raise InvalidActionError(
+        raise ActionConflictError(
             f"no feedback item {item_id} (items are 1 to {count})", field="payload.itemId"
         )
     (supported,) = view(ctx.rpc, box, "hasSupported(uint256,address)", [item_id, ctx.resident], ["bool"])
     if supported:
-        raise InvalidActionError(f"{ctx.resident} already supports item {item_id}", field="payload.itemId")
+        raise ActionConflictError(f"{ctx.resident} already supports item {item_id}", field="payload.itemId")
     return {"itemId": item_id}
 
 

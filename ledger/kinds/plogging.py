@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..eip712 import ActionType
-from ..errors import InvalidActionError
+from ..errors import ActionConflictError
 from ..models import Action
 from ._base import BatchKind, Kind, PrepareContext
 from ._fields import Address, Bytes32, Uint32, Uint64
@@ -61,7 +61,7 @@ def _ended(message: dict[str, Any], now: int) -> tuple[str, str] | None:
 
 def _fill(ctx: PrepareContext, payload: dict[str, Any]) -> dict[str, Any]:
     if (problem := _ended(payload, ctx.now)) is not None:
-        raise InvalidActionError(problem[1], field="payload." + problem[0])
+        raise ActionConflictError(problem[1], field="payload." + problem[0])
     return payload
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from ..bonus import leaf_for
 from ..chain.calls import view
 from ..eip712 import ActionType
-from ..errors import InvalidActionError
+from ..errors import ActionConflictError
 from ._base import BatchKind, Kind, PrepareContext
 from ._fields import Address, Amount, Bytes32, Uint32, Uint64
 
@@ -98,7 +98,7 @@ def _check_balance(ctx: PrepareContext, amount: int) -> None:
         ctx.rpc, ctx.contracts["ParticipationToken"], "balanceOf(address)", [ctx.resident], ["uint256"]
     )
     if amount > balance:
-        raise InvalidActionError(
+        raise ActionConflictError(
             f"the resident holds {balance} points, fewer than {amount}", field="payload.amount"
         )
 
@@ -107,7 +107,7 @@ def _fill_redemption(ctx: PrepareContext, payload: dict[str, Any]) -> dict[str, 
     rewards = ctx.contracts["CommunityRewards"]
     (active,) = view(ctx.rpc, rewards, "isPartnerActive(address)", [payload["partner"]], ["bool"])
     if not active:
-        raise InvalidActionError(
+        raise ActionConflictError(
             f"{payload['partner']} is not a registered partner, or its registration expired",
             field="payload.partner",
         )
@@ -121,7 +121,7 @@ def _fill_donation(ctx: PrepareContext, payload: dict[str, Any]) -> dict[str, An
         ctx.rpc, rewards, "causeOf(uint32)", [payload["causeId"]], ["(address,bool,bytes32)"]
     )
     if not active:
-        raise InvalidActionError(f"no active cause {payload['causeId']}", field="payload.causeId")
+        raise ActionConflictError(f"no active cause {payload['causeId']}", field="payload.causeId")
     _check_balance(ctx, payload["amount"])
     return payload
 
@@ -130,7 +130,7 @@ def _fill_claim(ctx: PrepareContext, payload: dict[str, Any]) -> dict[str, Any]:
     campaign = payload["campaignId"]
     leaf = leaf_for(session=ctx.session, chain_id=ctx.chain_id, campaign_id=campaign, resident=ctx.resident)
     if leaf is None:
-        raise InvalidActionError(
+        raise ActionConflictError(
             f"campaign {campaign} has published no bonus for {ctx.resident}", field="payload.campaignId"
         )
     (claimed,) = view(
@@ -141,7 +141,7 @@ def _fill_claim(ctx: PrepareContext, payload: dict[str, Any]) -> dict[str, Any]:
         ["bool"],
     )
     if claimed:
-        raise InvalidActionError(
+        raise ActionConflictError(
             f"{ctx.resident} already claimed campaign {campaign}'s bonus", field="payload.campaignId"
         )
     return {"campaignId": campaign, "amount": leaf[0]}
@@ -154,7 +154,7 @@ def _attach_proof(session: Session, chain_id: int, message: dict[str, Any]) -> d
         session=session, chain_id=chain_id, campaign_id=message["campaignId"], resident=message["resident"]
     )
     if leaf is None or leaf[0] != message["amount"]:
-        raise InvalidActionError(
+        raise ActionConflictError(
             f"campaign {message['campaignId']}'s published tree gives {message['resident']} "
             f"{'nothing' if leaf is None else leaf[0]}, not {message['amount']}",
             field="typedData.message.amount",

@@ -28,7 +28,7 @@ class PartnerError(ActionError):
 
 
 class PartnerKeyRequiredError(PartnerError):
-    code = "partner_key_required"
+    code = "not_authenticated"  # the one code for "no credentials" across the API
     status = 401
 
 

@@ -1,9 +1,19 @@
-"""Metaverse platforms: the registry (scoped, hashed tokens; sealed webhook secrets), signed webhook
-deliveries and the custodial residents a platform provisions. See docs/api.md "Platform journey"."""
+"""Metaverse platforms: the registry (scoped, hashed tokens; sealed webhook secrets and enroller keys),
+signed webhook deliveries, and the custodial residents a platform provisions and enrols with its own
+enroller key. See docs/api.md "Platform journey"."""
 
 from .deliveries import StoredAnswer
+from .enroller import ensure_enroller_key, grant_command, party_for, revoke_command
 from .models import LEGACY_PLATFORM_ID, PLATFORM_ID_PATTERN, USER_ID_PATTERN, Platform, WebhookDelivery
-from .provisioning import provision, subject_for, vouch_for
+from .provisioning import (
+    Enrolling,
+    delivery_evidence,
+    platform_enroller,
+    provision,
+    request_evidence,
+    subject_for,
+    vouch_for,
+)
 from .registry import (
     IssuedCredentials,
     PlatformIdentity,
@@ -37,6 +47,7 @@ __all__ = [
     "TIMESTAMP_HEADER",
     "USER_ID_PATTERN",
     "ActionResult",
+    "Enrolling",
     "IssuedCredentials",
     "Platform",
     "PlatformIdentity",
@@ -48,9 +59,16 @@ __all__ = [
     "add_platform",
     "authenticate",
     "authenticate_delivery",
+    "delivery_evidence",
+    "ensure_enroller_key",
     "get_platform",
+    "grant_command",
     "list_platforms",
+    "party_for",
+    "platform_enroller",
     "provision",
+    "request_evidence",
+    "revoke_command",
     "revoke_platform",
     "rotate_platform",
     "run_delivery",

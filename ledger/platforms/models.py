@@ -1,5 +1,5 @@
-"""The platform registry's rows: a platform (hashed token, sealed webhook secret, allowed kinds) and
-the webhook deliveries it sent (the idempotency record of each event id)."""
+"""The platform registry's rows: a platform (hashed token, sealed webhook secret, sealed enroller key,
+allowed kinds) and the webhook deliveries it sent (the idempotency record of each event id)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ class Platform(SQLModel, table=True):
     secret_ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     key_id: str = Field(max_length=64)
     kinds: str = Field(max_length=400)  # the action kinds it may submit, comma-separated
+    # The platform's own enroller key (ledger/platforms/enroller.py), sealed like the secret, and its
+    # address (the one to grant ENROLLER_ROLE). None only for platforms added before revision 0015.
+    enroller_ciphertext: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    enroller_address: str | None = Field(default=None, max_length=42)
     active: bool = True
     created_at: float
     rotated_at: float | None = None

@@ -2,7 +2,8 @@
 
 A platform's token is stored as its SHA-256 only; its webhook secret is sealed by the custody
 `KeyEncrypter` with the platform id as associated data (a sealed secret copied to another row does
-not open). Both are returned once, by `add_platform` and `rotate_platform`, and never again.
+not open). Both are returned once, by `add_platform` and `rotate_platform`, and never again. Each
+platform also gets its own enroller key (enroller.py), sealed the same way; only its address is shown.
 The legacy `ESG_PLATFORM_TOKENS` (development and test only) authenticate as the platform
 "default", which may submit every kind and has no webhook secret.
 """
@@ -21,6 +22,7 @@ from sqlmodel import Session, select
 from ..custody import KeyEncrypter
 from ..errors import NotAuthenticatedError, PlatformError
 from ..kinds import KINDS
+from .enroller import MAX_PARTY, party_for, seal_enroller_key
 from .models import LEGACY_PLATFORM_ID, PLATFORM_ID_PATTERN, Platform
 from .secrets import check_strength, new_secret, new_token, token_hash
 
@@ -68,9 +70,15 @@ def add_platform(
     production: bool = False,
     now: float | None = None,
 ) -> IssuedCredentials:
-    """Registers a platform; generates its token and secret unless given (then measured). Flushes."""
+    """Registers a platform; generates its token and secret unless given (then measured), and its
+    enroller key (`platform.enroller_address` is the address to grant ENROLLER_ROLE). Flushes."""
     if not re.match(PLATFORM_ID_PATTERN, platform_id) or platform_id == LEGACY_PLATFORM_ID:
         raise PlatformError(f"a platform id is a slug ({PLATFORM_ID_PATTERN}), not {LEGACY_PLATFORM_ID!r}")
+    if len(party_for(platform_id)) > MAX_PARTY:
+        raise PlatformError(
+            f"a platform id is at most {MAX_PARTY - len(party_for(''))} characters: its enrolments' party "
+            f"code {party_for(platform_id)!r} must fit in bytes32"
+        )
     if not 1 <= len(name.strip()) <= 120:
         raise PlatformError("a platform's name is 1 to 120 characters")
     if session.get(Platform, platform_id) is not None:
@@ -89,6 +97,7 @@ def add_platform(
         active=True,
         created_at=time.time() if now is None else now,
     )
+    seal_enroller_key(platform, keys)
     session.add(platform)
     session.flush()
     return IssuedCredentials(platform=platform, token=token, secret=secret)

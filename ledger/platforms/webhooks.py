@@ -2,7 +2,8 @@
 
 The signature is checked over the raw bytes before anything parses them (signatures.py); the
 event id makes the delivery idempotent (deliveries.py). Each action names the platform's user;
-the user's custodial resident is provisioned on first use (provisioning.py), and the action goes
+the user's custodial resident is provisioned (and enrolled by the platform) on first use
+(provisioning.py; the evidence is the delivery's body hash), and the action goes
 through custody's one path (`ledger.custody.sign_for`, the same as `POST /v1/custody/actions`) and
 then the accept queue, all of a delivery's actions together. One refused action costs the others
 nothing: each gets its own result, in order.
@@ -22,9 +23,10 @@ from ..committer import AcceptQueue
 from ..custody import ActingContext, KeyEncrypter, check_kind, sign_for
 from ..errors import ActionError, CustodyError
 from ..kinds import VerifiedAction
+from ..models import CustodialWallet
 from .deliveries import StoredAnswer, body_hash, claim, finish, release
 from .models import EVENT_ID_PATTERN, USER_ID_PATTERN, Platform
-from .provisioning import provision, subject_for
+from .provisioning import Enrolling, delivery_evidence, platform_enroller, provision, subject_for
 from .registry import identity, webhook_secret
 from .signatures import verify_webhook
 
@@ -111,7 +113,14 @@ _Signed = tuple[int, str, VerifiedAction]
 
 
 def _sign_all(
-    *, session: Session, platform: Platform, event: WebhookEvent, keys: KeyEncrypter, ctx: ActingContext
+    *,
+    session: Session,
+    platform: Platform,
+    event: WebhookEvent,
+    keys: KeyEncrypter,
+    ctx: ActingContext,
+    enrolling: Enrolling | None,
+    evidence: str,
 ) -> tuple[list[ActionResult | None], list[_Signed]]:
     """Each action provisioned, prepared and signed, or refused; None marks one awaiting acceptance."""
     who = identity(platform)
@@ -123,7 +132,14 @@ def _sign_all(
         try:
             check_kind(item.kind, who.kinds)
             subject = subject_for(platform.id, item.userId)
-            wallet, _ = provision(session=session, platform=who, subject=subject, keys=keys)
+            wallet, _ = provision(
+                session=session,
+                platform=who,
+                subject=subject,
+                keys=keys,
+                enrolling=enrolling,
+                evidence_hash=evidence,
+            )
             resident = wallet.address
             action = sign_for(
                 session=session,
@@ -145,6 +161,11 @@ def _sign_all(
     return results, signed
 
 
+def _has_new_users(session: Session, platform: Platform, event: WebhookEvent) -> bool:
+    subjects = {subject_for(platform.id, a.userId) for a in event.actions}
+    return any(session.get(CustodialWallet, s) is None for s in subjects)
+
+
 def run_delivery(
     *,
     session: Session,
@@ -155,9 +176,17 @@ def run_delivery(
     ctx: ActingContext,
     accept: AcceptQueue,
     render: Callable[[WebhookEvent, list[ActionResult]], dict[str, Any]],
+    enrolling: Enrolling | None,
 ) -> StoredAnswer:
-    """The delivery's answer: the stored one for a redelivery, else its actions' results, stored."""
+    """The delivery's answer: the stored one for a redelivery, else its actions' results, stored.
+    Under `enrolled`, a delivery with new users from a platform that may not enrol is refused whole
+    (PlatformNotEnrollerError), before it is claimed: a redelivery once the role is granted works."""
     platform_id, event_id = platform.id, event.id
+    if enrolling is not None and enrolling.policy == "enrolled" and _has_new_users(session, platform, event):
+        try:
+            platform_enroller(session=session, platform=identity(platform), keys=keys, enrolling=enrolling)
+        finally:
+            session.rollback()
     digest = body_hash(raw)
     earlier = claim(
         session=session, platform_id=platform_id, event_id=event_id, digest=digest, now=time.time()
@@ -165,7 +194,15 @@ def run_delivery(
     if earlier is not None:
         return earlier
     try:
-        results, signed = _sign_all(session=session, platform=platform, event=event, keys=keys, ctx=ctx)
+        results, signed = _sign_all(
+            session=session,
+            platform=platform,
+            event=event,
+            keys=keys,
+            ctx=ctx,
+            enrolling=enrolling,
+            evidence=delivery_evidence(raw),
+        )
     except BaseException:
         # Nothing was accepted yet (the node was unreachable, say): a redelivery starts afresh.
         release(session=session, platform_id=platform_id, event_id=event_id)

@@ -122,6 +122,7 @@ class RelayerBase:
         self.alarms: dict[str, str] = {}
         self._watch = _Watch()
         self._balances_at = 0.0
+        self.balances: dict[str, int] = {}  # key → wei, as of the latest balance check
         self._checked_head, self._checked_at = 0, -1e9
         self._full_tick_at, self._last_tick_ok = -1e9, False
 

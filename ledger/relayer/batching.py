@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from ..db import read_scope, session_scope
+from ..enrolment_requests import enrolment_in_flight
 from ..models import IN_FLIGHT, Action, ActionStatus, RelayTx
 from . import fees as fee_math
 from .base import ChainView, RelayerBase, TickReport
@@ -102,6 +103,8 @@ class Batching(RelayerBase):
         resident with a flood of actions in quarantine cannot fill the read and starve the rest."""
         quarantined = self.isolation.quarantined_residents()
         base = select(Action).where(Action.status == ActionStatus.QUEUED, Action.kind == kind.kind)
+        # Held while their enrolment waits: the chain records it before their first reward.
+        base = base.where(~enrolment_in_flight(col(Action.resident)))
         if kind.order_by is not None:
             # An ordered kind (plogging: a resident's sessions are recorded in the order they
             # happened) sends nothing more of a resident while one of theirs is in flight: were that

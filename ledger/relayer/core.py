@@ -190,7 +190,7 @@ class Relayer(InFlight, StaffBatching):
         for key, reply in zip(self.keys, replies, strict=True):
             if isinstance(reply, Exception):
                 continue
-            balance = int(reply, 16)
+            balance = self.balances[key] = int(reply, 16)
             if balance < minimum:
                 message = (
                     f"relayer {key} holds {balance / 10**18:.4f} ETH, below "

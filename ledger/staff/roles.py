@@ -18,6 +18,7 @@ ROLE_NAMES = (
     "campaign_manager",
     "partner_manager",
     "policy",
+    "enroller",
     "auditor",
     "admin",
 )
@@ -31,6 +32,7 @@ STAFF_CONTRACTS = (
     "FeedbackBox",
     "CommunityRewards",
     "ActionBatcher",
+    "EnrolmentRegistry",
 )
 
 
@@ -49,6 +51,8 @@ ROLE_GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     "policy": tuple(
         (c, role_hash("POLICY_ROLE")) for c in ("PloggingRegistry", "FeedbackBox", "CommunityRewards")
     ),
+    # Service-desk staff and each platform's enrolment key (docs/staff.md, "Enrolment").
+    "enroller": (("EnrolmentRegistry", role_hash("ENROLLER_ROLE")),),
     # No function checks it: a grant on any StaffAccess contract records who audits.
     "auditor": tuple((c, role_hash("AUDITOR_ROLE")) for c in STAFF_CONTRACTS),
     "admin": tuple((c, DEFAULT_ADMIN_ROLE) for c in STAFF_CONTRACTS),

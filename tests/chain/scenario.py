@@ -158,6 +158,14 @@ class Scenario:
         self._feedback(a, b, c)
         self._campaign(a)
         self._token_and_roles(a)
+        self._enrolment(a, b, c)
+
+    def _enrolment(self, a: Resident, b: Resident, c: Resident) -> None:
+        desk = b"desk:suwon".ljust(32, b"\0")  # a party code, as ledger.enrolment.party_code makes it
+        self.send(self.admin, "EnrolmentRegistry", "enrol", a.address, desk, _h("consent a"))  # Enrolled
+        batch = [(b.address, desk, _h("consent b")), (c.address, desk, _h("consent c"))]
+        self.send(self.admin, "EnrolmentRegistry", "enrolBatch", batch)
+        self.send(self.admin, "EnrolmentRegistry", "withdraw", c.address, 2)  # ResidentWithdrawn
 
     def _feedback(self, a: Resident, b: Resident, c: Resident) -> None:
         # threshold 1: the first support obliges an answer (FeedbackAnswerRequired)

@@ -15,7 +15,7 @@ import pytest
 
 from ledger.kinds import KINDS
 
-from ..support import Resident, plogging_payload, wait_until
+from ..support import Resident, error_of, plogging_payload, wait_until
 from .kinds_support import (
     AUTH,
     SESSION_REWARD,
@@ -157,7 +157,7 @@ def test_support(stack: Stack, client: httpx.Client) -> None:
         "/v1/actions/prepare",
         json={"kind": "support", "resident": supporter.address, "payload": {"itemId": item_id}},
     )
-    assert again.status_code == 422 and again.json()["error"]["field"] == "payload.itemId", again.text
+    assert again.status_code == 409 and error_of(again)["field"] == "payload.itemId", again.text
 
 
 def test_redemption(stack: Stack, client: httpx.Client) -> None:
@@ -226,15 +226,15 @@ def test_claim(stack: Stack, client: httpx.Client) -> None:
 
     for who in (resident, outsider):  # once only; and only residents the tree gives something
         refused = prepare_claim(who)
-        assert refused.status_code == 422, refused.text
-        assert refused.json()["error"]["field"] == "payload.campaignId"
+        assert refused.status_code == 409, refused.text
+        assert error_of(refused)["field"] == "payload.campaignId"
     # a claim signed for more than the tree gives is refused at submit, naming the amount
     typed = prepare_claim(neighbour).json()["typedData"]
     assert typed["message"]["amount"] == 7
     greedy = {**typed, "message": {**typed["message"], "amount": 8}}
     refused = client.post("/v1/actions", json={"typedData": greedy, "signature": neighbour.sign(greedy)})
-    assert refused.status_code == 422, refused.text
-    assert refused.json()["error"]["field"] == "typedData.message.amount"
+    assert refused.status_code == 409, refused.text
+    assert error_of(refused)["field"] == "typedData.message.amount"
     honest = submit(client, {"typedData": typed, "signature": neighbour.sign(typed)})
     assert stack.recorded("claim", wait_final(client, honest))["amount"] == 7
 
@@ -336,8 +336,8 @@ def test_custodial_resident_gives_feedback_donates_and_claims(stack: Stack, clie
         json={"subject": subject, "kind": "donation", "payload": {"causeId": cause_id, "amount": 10**6}},
         headers=AUTH,
     )
-    assert too_much.status_code == 422, too_much.text
-    assert too_much.json()["error"]["field"] == "payload.amount"
+    assert too_much.status_code == 409, too_much.text
+    assert error_of(too_much)["field"] == "payload.amount"
 
 
 def test_custody_refuses_a_subject_with_control_characters(stack: Stack) -> None:
@@ -356,7 +356,7 @@ def test_custody_refuses_a_subject_with_control_characters(stack: Stack) -> None
         with stack.client() as client:  # a fresh connection each: a 500 closes it
             r = client.post(path, content=json.dumps(body).encode(), headers=headers)
         refused = 400 <= r.status_code < 500
-        named = refused and r.json()["error"].get("field") == "subject"
+        named = refused and error_of(r)["field"] == "subject"
         if not refused or (names_subject and not named):
             problems.append(f"{path}: {r.status_code} {r.text[:200]}")
     assert not problems, "\n".join(problems)

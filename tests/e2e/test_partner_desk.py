@@ -142,7 +142,7 @@ def test_scopes_and_revocation(stack: Stack, manager: StaffMember, shop: str, cl
     )
     assert scoped.status_code == 403 and error_of(scoped)["code"] == "insufficient_scope", scoped.text
 
-    for headers, code in (({}, "partner_key_required"), (as_key("esgp_nope"), "partner_key_invalid")):
+    for headers, code in (({}, "not_authenticated"), (as_key("esgp_nope"), "partner_key_invalid")):
         r = client.get("/v1/partner/me", headers=headers)
         assert r.status_code == 401 and error_of(r)["code"] == code, r.text
     wrong_secret = reader[:-4] + ("AAAA" if not reader.endswith("AAAA") else "BBBB")

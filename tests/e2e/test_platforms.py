@@ -187,7 +187,7 @@ def test_a_delivery_retried_after_a_timeout_is_recorded_once(
     assert _rows(run_dir, "SELECT count(*) FROM webhook_delivery WHERE event_id = 'evt_timeout'") == [(1,)]
 
 
-def test_a_platform_submits_only_its_kinds(server: Server, other: PlatformUnderTest) -> None:
+def test_a_platform_submits_only_its_kinds(server: Server, other: PlatformUnderTest, run_dir: Path) -> None:
     with server.client() as client:
         created = client.post("/v1/custody/wallets", json={"subject": "other-app:u1"}, headers=other.auth)
         assert created.status_code == 201, created.text
@@ -213,6 +213,9 @@ def test_a_platform_submits_only_its_kinds(server: Server, other: PlatformUnderT
             "id": "other-app",
             "name": "Test platform other-app",
             "kinds": ["feedback"],
+            "enroller": _rows(run_dir, "SELECT enroller_address FROM platform WHERE id = 'other-app'")[0][0],
+            "enrollerRole": False,  # never granted: under `open` its residents are provisioned unenrolled
+            "party": "platform:other-app",
         }
 
 

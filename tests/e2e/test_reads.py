@@ -34,7 +34,7 @@ from ledger.node import AnvilNode
 from ledger.settings import DEV_MNEMONIC, Settings
 
 from ..chain.scenario import Scenario
-from ..support import Postgres, Resident, Server, free_port, plogging_payload, wait_until
+from ..support import Postgres, Resident, Server, error_of, free_port, plogging_payload, wait_until
 from .test_plogging_e2e import wait_final
 
 MORE_BINS = "산책로 쓰레기통을 늘려 주세요. More bins on the river trail, please."
@@ -309,7 +309,7 @@ def test_feedback_detail_has_supporters_review_answer_and_moderation(
 
     missing = client.get("/v1/feedback/999999")
     assert missing.status_code == 404
-    assert missing.json()["error"]["code"] == "not_found" and "999999" in missing.json()["error"]["message"]
+    assert error_of(missing)["code"] == "not_found" and "999999" in error_of(missing)["message"]
 
 
 def test_partners_are_active_only_while_registered_and_unexpired(world: World, client: httpx.Client) -> None:
@@ -466,7 +466,7 @@ def test_bad_filters_are_422_naming_the_parameter(
 ) -> None:
     r = client.get(path, params=params)
     assert r.status_code == 422, r.text
-    error = r.json()["error"]
+    error = error_of(r)
     assert error["code"] == "invalid_request" and error["field"] == where, error
 
 

@@ -4,7 +4,7 @@ on a real server and anvil, each expected status asserted.
 Each role is held by its own wallet member (SIWE sign-in), granted on chain by the deployer and
 mirrored by the indexer. A wallet member's staff call answers with typed data to sign, so nothing
 here reaches the chain: the statuses are the authorization's, the mirror's (404) and the chain
-simulation's (422 `call_reverts`).
+simulation's (409 `call_reverts`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ledger.settings import Settings
 from ledger.staff.members import invite_member
 from ledger.staff.roles import ROLE_GRANTS, ROLE_NAMES
 
-from ..support import Server, wait_until
+from ..support import Server, error_of, wait_until
 
 NOBODY = "(no credentials)"
 ROLELESS = "(member without roles)"
@@ -36,6 +36,8 @@ D0 = "0x" + "ab" * 32  # a digest the mirror does not have
 NO_ITEM = 999_999
 ADDR = "0x" + "12" * 20
 LATER = int(time.time()) + 365 * 86_400
+ENROL = {"resident": ADDR, "party": "desk:matrix", "evidenceHash": D0}  # ADDR is never enrolled
+BULK_ENROL = {"party": "desk:matrix", "residents": [{"resident": ADDR, "evidenceHash": D0}]}
 
 
 class StaffMember:
@@ -141,7 +143,7 @@ ENDPOINTS: list[tuple[str, str, Any, frozenset[str], int]] = [
     ("POST", "/v1/staff/plogging/verify", {"digests": [D0]}, frozenset({"verifier"}), 200),
     ("GET", f"/v1/staff/plogging/sessions/{D0}/proof", None, frozenset({"verifier"}), 404),
     ("POST", f"/v1/staff/plogging/sessions/{D0}/revoke", {"reasonCode": 1}, frozenset({"verifier"}), 404),
-    ("POST", f"/v1/staff/plogging/clawback/{ADDR}", None, frozenset({"verifier"}), 422),  # no debt
+    ("POST", f"/v1/staff/plogging/clawback/{ADDR}", None, frozenset({"verifier"}), 409),  # no debt
     ("GET", "/v1/staff/feedback/queue", None, frozenset({"reviewer", "moderator"}), 200),
     ("GET", "/v1/staff/feedback/overdue", None, frozenset({"reviewer", "moderator"}), 200),
     ("POST", f"/v1/staff/feedback/{NO_ITEM}/review", None, frozenset({"reviewer"}), 404),
@@ -179,10 +181,10 @@ ENDPOINTS: list[tuple[str, str, Any, frozenset[str], int]] = [
         f"/v1/staff/campaigns/{NO_ITEM}/progress",
         {"progress": 1},
         frozenset({"campaign_manager"}),
-        422,
+        409,
     ),
-    ("POST", f"/v1/staff/campaigns/{NO_ITEM}/finalize", None, frozenset({"campaign_manager"}), 422),
-    ("POST", f"/v1/staff/campaigns/{NO_ITEM}/cancel", None, frozenset({"campaign_manager"}), 422),
+    ("POST", f"/v1/staff/campaigns/{NO_ITEM}/finalize", None, frozenset({"campaign_manager"}), 409),
+    ("POST", f"/v1/staff/campaigns/{NO_ITEM}/cancel", None, frozenset({"campaign_manager"}), 409),
     (
         "PUT",
         f"/v1/staff/campaigns/{NO_ITEM}/bonus-tree",
@@ -191,6 +193,7 @@ ENDPOINTS: list[tuple[str, str, Any, frozenset[str], int]] = [
         200,
     ),
     ("POST", f"/v1/staff/campaigns/{NO_ITEM - 1}/bonus", None, frozenset({"campaign_manager"}), 404),
+    ("POST", f"/v1/staff/campaigns/{NO_ITEM}/distribute", {"pool": 10}, frozenset({"campaign_manager"}), 404),
     (
         "PUT",
         f"/v1/staff/partners/{ADDR}",
@@ -205,7 +208,7 @@ ENDPOINTS: list[tuple[str, str, Any, frozenset[str], int]] = [
         frozenset({"partner_manager"}),
         404,
     ),
-    ("DELETE", f"/v1/staff/partners/{'0x' + '34' * 20}", None, frozenset({"partner_manager"}), 422),
+    ("DELETE", f"/v1/staff/partners/{'0x' + '34' * 20}", None, frozenset({"partner_manager"}), 409),
     ("PUT", "/v1/staff/causes/77", {"name": "c", "wallet": ADDR}, frozenset({"partner_manager"}), 200),
     ("POST", "/v1/staff/causes/78/active", {"active": False}, frozenset({"partner_manager"}), 404),
     ("GET", "/v1/staff/policy", None, frozenset({"policy"}), 200),
@@ -252,7 +255,12 @@ ENDPOINTS: list[tuple[str, str, Any, frozenset[str], int]] = [
         200,
     ),
     ("PUT", "/v1/staff/policy/categories/99", {"name": "parks"}, frozenset({"policy"}), 200),
+    ("POST", "/v1/staff/enrolments", ENROL, frozenset({"enroller"}), 200),
+    ("POST", "/v1/staff/enrolments/bulk", BULK_ENROL, frozenset({"enroller"}), 200),
+    ("POST", f"/v1/staff/enrolments/{ADDR}/withdraw", {"reasonCode": 1}, frozenset({"enroller"}), 409),
     ("GET", "/v1/staff/log", None, frozenset({"auditor", "admin"}), 200),
+    ("GET", "/v1/staff/privacy/erasures", None, frozenset({"auditor", "admin"}), 200),
+    ("POST", "/v1/staff/privacy/erasures", {"resident": ADDR}, frozenset({"auditor", "admin"}), 201),
     ("GET", "/v1/staff/log.csv", None, frozenset({"auditor", "admin"}), 200),
     ("GET", "/v1/staff/members", None, frozenset({"admin"}), 200),
     ("POST", "/v1/staff/members", "NEW_MEMBER", frozenset({"admin"}), 201),
@@ -301,7 +309,7 @@ def test_every_staff_endpoint_for_every_role(members: dict[str, StaffMember]) ->
                     f"{method} {path} as {who}: {got.status_code} (expected {expected}) {got.text[:200]}"
                 )
             elif expected in (401, 403):
-                assert got.json()["error"]["code"] in ("not_authenticated", "forbidden"), got.text
+                assert error_of(got)["code"] in ("not_authenticated", "forbidden"), got.text
     assert not failures, "\n".join(failures)
 
 
@@ -312,7 +320,8 @@ def test_the_matrix_covers_every_staff_route(members: dict[str, StaffMember]) ->
         for path, ops in spec["paths"].items()
         for method in ops
         if path.startswith("/v1/staff/") and path.split("/")[3] in {
-            "plogging", "feedback", "campaigns", "partners", "causes", "policy", "log", "log.csv", "members"
+            "plogging", "feedback", "campaigns", "partners", "causes", "policy", "log", "log.csv", "members",
+            "enrolments", "privacy",
         }
     }  # fmt: skip
     covered = set()

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from ..support import Resident, Server, plogging_payload
+from ..support import Resident, Server, error_of, plogging_payload
 from .test_bad_input import prepared
 
 
@@ -65,7 +65,7 @@ def test_a_number_wider_than_64_bits_gets_the_routes_field_error(
     before = db.execute("SELECT count(*) FROM action").fetchone()[0]
     r = client.post("/v1/actions", json=body)
     assert r.status_code == 422, r.text
-    assert r.json()["error"]["field"] == "typedData.message.nonce"
+    assert error_of(r)["field"] == "typedData.message.nonce"
     assert db.execute("SELECT count(*) FROM action").fetchone()[0] == before
 
 
@@ -78,9 +78,9 @@ def test_typed_data_that_is_not_an_object_gets_the_routes_answer(server: Server)
     ):
         r = client.post("/v1/actions", json=body)
         assert r.status_code == 422, r.text
-        assert r.json()["error"]["code"] == "invalid_request"
+        assert error_of(r)["code"] == "invalid_request"
         if field:
-            assert r.json()["error"]["field"] == field, r.json()
+            assert error_of(r)["field"] == field, r.json()
 
 
 def test_a_body_not_declared_as_json_is_refused_as_the_route_refuses_it(
@@ -92,6 +92,6 @@ def test_a_body_not_declared_as_json_is_refused_as_the_route_refuses_it(
     for headers in ({"content-type": "text/plain"}, {}):
         r = httpx.post(server.url + "/v1/actions", content=raw, headers=headers)
         assert r.status_code == 422, r.text
-        assert r.json()["error"]["code"] == "invalid_request"
+        assert error_of(r)["code"] == "invalid_request"
     assert db.execute("SELECT count(*) FROM action").fetchone()[0] == before
     assert httpx.post(server.url + "/v1/actions", json=body).status_code == 202

@@ -35,7 +35,14 @@ from .conftest import Rig
 from .proxy import Fault, Proxy
 
 ROOT = Path(__file__).resolve().parents[2]
-LEDGER = ("ParticipationToken", "PloggingRegistry", "FeedbackBox", "CommunityRewards", "ActionBatcher")
+LEDGER = (
+    "ParticipationToken",
+    "PloggingRegistry",
+    "FeedbackBox",
+    "CommunityRewards",
+    "ActionBatcher",
+    "EnrolmentRegistry",
+)
 
 
 class Staff:

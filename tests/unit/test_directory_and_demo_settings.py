@@ -93,6 +93,6 @@ def test_in_production_the_api_process_holds_no_admin_key() -> None:
         with_admin.check_serving()
     with pytest.raises(ConfigurationError, match="must not hold the admin key"):
         Settings(**base, mnemonic="abandon " * 11 + "about", auto_deploy=False).check_serving()  # type: ignore[arg-type]
-    with pytest.raises(ConfigurationError, match="AUTO_DEPLOY"):
-        Settings(**base, relayer_keys=["0x" + "22" * 32]).check_serving()  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="AUTO_DEPLOY"):  # off unless asked for; asked, refused
+        Settings(**base, relayer_keys=["0x" + "22" * 32], auto_deploy=True).check_serving()  # type: ignore[arg-type]
     Settings(env="development", _env_file=None).check_serving()  # type: ignore[call-arg]

@@ -8,7 +8,14 @@ from typing import Any
 from ledger.chain.events import EVENTS, topic
 from ledger.compile import compile_contracts
 
-CONTRACTS = ("ParticipationToken", "PloggingRegistry", "FeedbackBox", "CommunityRewards", "ActionBatcher")
+CONTRACTS = (
+    "ParticipationToken",
+    "PloggingRegistry",
+    "FeedbackBox",
+    "CommunityRewards",
+    "ActionBatcher",
+    "EnrolmentRegistry",
+)
 IGNORED = {"EIP712DomainChanged"}  # ERC-5267: the domains are immutable, so it is never emitted
 
 

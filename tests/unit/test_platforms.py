@@ -4,6 +4,7 @@ custodial keys that open only in their own row and for their own platform."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -31,10 +32,13 @@ from ledger.platforms import (
     Platform,
     add_platform,
     authenticate,
+    ensure_enroller_key,
+    party_for,
     revoke_platform,
     rotate_platform,
     webhook_secret,
 )
+from ledger.platforms.enroller import enroller_account
 from ledger.settings import get_settings
 from migrations import migrate
 
@@ -241,3 +245,66 @@ def test_the_cli_prints_credentials_once_and_lists_no_secret(cli_env: Path) -> N
         input="whsec_" + "k" * 3 + os.urandom(32).hex() + "\n",
     )
     assert imported.exit_code == 0 and "whsec_kkk" in imported.output
+
+
+def test_each_platform_holds_its_own_sealed_enroller_key_bound_to_its_id(engine: Engine) -> None:
+    with Session(engine) as session:
+        a = add_platform(session=session, keys=KEYS, platform_id="alpha", name="A", kinds=["plogging"])
+        b = add_platform(session=session, keys=KEYS, platform_id="beta", name="B", kinds=["plogging"])
+        session.commit()
+        alpha, beta = a.platform, b.platform
+        assert alpha.enroller_address and beta.enroller_address
+        assert alpha.enroller_address != beta.enroller_address
+        account = enroller_account(alpha, KEYS)
+        assert account is not None and account.address == alpha.enroller_address
+        assert alpha.enroller_ciphertext is not None and bytes(account.key) not in alpha.enroller_ciphertext
+        # a sealed key copied to another platform's row does not open there
+        beta.enroller_ciphertext = alpha.enroller_ciphertext
+        with pytest.raises(CustodyError, match="does not decrypt"):
+            enroller_account(beta, KEYS)
+        too_long = "p" + "x" * 23  # "platform:" + 24 characters is more than a bytes32 party code
+        with pytest.raises(PlatformError, match="bytes32"):
+            add_platform(session=session, keys=KEYS, platform_id=too_long, name="L", kinds=["plogging"])
+        assert party_for("x" * 23) == "platform:" + "x" * 23 and len(party_for("x" * 23)) == 32
+
+
+def test_a_platform_from_before_enroller_keys_gets_one_once(engine: Engine) -> None:
+    with Session(engine) as session:
+        add_platform(session=session, keys=KEYS, platform_id="older", name="O", kinds=["plogging"])
+        session.commit()
+    with engine.begin() as conn:  # as revision 0015 leaves a platform added before it
+        conn.execute(text("UPDATE platform SET enroller_ciphertext = NULL, enroller_address = NULL"))
+    with Session(engine) as session:
+        platform, created = ensure_enroller_key(session=session, keys=KEYS, platform_id="older")
+        session.commit()
+        address = platform.enroller_address
+        assert created and address is not None
+        again, created_again = ensure_enroller_key(session=session, keys=KEYS, platform_id="older")
+        assert not created_again and again.enroller_address == address
+        with pytest.raises(PlatformError):
+            ensure_enroller_key(session=session, keys=KEYS, platform_id="nobody")
+
+
+def test_the_cli_shows_the_enroller_address_and_the_grant_to_run(cli_env: Path) -> None:
+    runner = CliRunner()
+    added = runner.invoke(platform_app, ["add", "ifland", "--name", "Ifland", "--kind", "plogging"])
+    assert added.exit_code == 0, added.output
+    address = added.output.split("enroller address: ")[1].split()[0]
+    assert f"esg-ledger staff grant enroller {address}" in added.output
+    assert "(party platform:ifland)" in added.output
+    listed = runner.invoke(platform_app, ["list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    row = json.loads(listed.output.strip().splitlines()[0])
+    assert row["enroller_address"] == address
+    assert row["grant"] == f"esg-ledger staff grant enroller {address}"
+    table = runner.invoke(platform_app, ["list"])
+    assert f"ifland: esg-ledger staff grant enroller {address}" in table.output
+    shown = runner.invoke(platform_app, ["enroller", "ifland"])
+    assert shown.exit_code == 0 and address in shown.output and "had no enroller key" not in shown.output
+    revoked = runner.invoke(platform_app, ["revoke", "ifland"])
+    assert f"esg-ledger staff revoke enroller {address}" in revoked.output
+    conn = sqlite3.connect(cli_env / "ledger.db")
+    sealed = conn.execute("SELECT enroller_ciphertext FROM platform WHERE id = 'ifland'").fetchone()[0]
+    conn.close()
+    assert sealed and address.encode() not in sealed
+    assert runner.invoke(platform_app, ["enroller", "nobody"]).exit_code == 1

@@ -6,8 +6,9 @@ async function api(path, options = {}) {
     signal: AbortSignal.timeout(15000), ...options});
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const e = body.error || {};
-    throw new Error(e.field ? `${e.field}: ${e.message}` : (e.message || `HTTP ${response.status}`));
+    // RFC 9457 problem details: `detail` says what is wrong, `field` names the input at fault
+    const detail = body.detail || body.title || `HTTP ${response.status}`;
+    throw new Error(body.field ? `${body.field}: ${detail}` : detail);
   }
   return body;
 }
