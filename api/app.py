@@ -19,6 +19,7 @@ from . import errors, metrics, openapi
 from .edge import edge
 from .fastpath import SubmitFastPath
 from .limits import BodyLimit
+from .readpath import ReadFastPath
 from .routes import (  # partners  # enrolment, residents' own sign-in
     actions,
     bonus,
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     errors.install(app)
     openapi.install(app)  # the document completed in one place: problem+json, 429, …
     app.add_middleware(SubmitFastPath)  # POST /v1/actions, served lean; everything else as routed
+    if settings.read_fastpath:  # the three hottest reads, served lean; the routes define them
+        app.add_middleware(ReadFastPath)
     # A body over the limit is refused before the fast path or any route reads it.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     edge(app, settings)  # rate limits, CORS, metrics, access log, request id: around everything

@@ -1,6 +1,6 @@
 """The middleware at the public edge, in order from the outside in (pure ASGI, cheap per request):
 
-request id → access log → metrics → CORS → rate limits → (body limit → submit fast path → routes)
+request id → access log → metrics → CORS → rate limits → (body limit → read and submit fast paths → routes)
 
 The request id is outermost so that every line logged for a request carries it; metrics and the
 access log see every answer, the 429s and CORS preflights included; CORS wraps the rate limiter

@@ -7,11 +7,11 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from eth_utils.address import to_checksum_address
 from sqlalchemy import BindParameter, Connection, Select, Table, bindparam, func, select
 
 from ledger.answers import OfficialAnswer
 from ledger.feedback import FeedbackContent
+from ledger.types import checksum
 
 from ._reads import Page, paged, position
 from .models import EVENT_TABLES, FEEDBACK_CATEGORY, FEEDBACK_ITEM
@@ -207,7 +207,7 @@ def feedback_items(
     if area_code is not None:
         params["area_code"] = area_code
     if resident is not None:
-        params["resident"] = to_checksum_address(resident)
+        params["resident"] = checksum(resident)
     if hidden is not None:
         params["hidden"] = hidden
     count, page = _items_statements(tuple(k for k in _FILTERS if k in params))

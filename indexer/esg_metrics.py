@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, distinct, func, select
+from sqlalchemy import Connection, Select, and_, distinct, func, or_, select
 
 from ledger.errors import AuditQueryError
 
@@ -81,7 +81,11 @@ def _sessions(chain_id: int, p: BlockPeriod, area: int | None, campaign: int | N
         where.append(s.area_code == area)
     if campaign is not None:
         where += [
-            s.area_code == _campaign_value(chain_id, campaign, "area_code"),
+            # Area 0 is the whole city (as the contracts and the bonus rule read it).
+            or_(
+                _campaign_value(chain_id, campaign, "area_code") == 0,
+                s.area_code == _campaign_value(chain_id, campaign, "area_code"),
+            ),
             s.started_at >= _campaign_value(chain_id, campaign, "starts_at"),
             s.started_at < _campaign_value(chain_id, campaign, "ends_at"),
         ]

@@ -32,6 +32,7 @@ from sqlalchemy import (
 
 from ledger.directory import DirectoryProfile, ProfileKind
 from ledger.models import Action
+from ledger.types import checksum
 
 from ._feedback_reads import FEEDBACK_STATUSES, feedback_item, feedback_items, feedback_public, item_select
 from ._reads import Page, paged, position
@@ -320,7 +321,7 @@ def _recent(conn: Connection, name: str, params: dict[str, Any], **keys: str) ->
 def resident_summary(conn: Connection, *, chain_id: int, token: str, resident: str) -> dict[str, Any]:
     """Balance, accepted plogging totals, feedback counts, amounts redeemed, donated and claimed, the
     last 20 of each kind of record, and the resident's actions in the outbox."""
-    who = to_checksum_address(resident)
+    who = checksum(resident)  # cached: the same residents come back all day
     params = {"chain_id": chain_id, "who": who, "token": token}
     q = _RESIDENT
     balance = _exact(conn, q["balance_rows"], q["balance_sum"], params)

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # A request body larger than this is refused with 413 before anything parses it. A full
     # /v1/actions/batch of 1,000 ECDSA-signed actions is about 1.3 MB.
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # The lean path for the three hottest public reads (api/readpath.py); off, the routes answer.
+    read_fastpath: bool = True
     max_fee_gwei: float = Field(default=500.0, gt=0)
     priority_fee_gwei: float = Field(default=1.0, ge=0)
     receipt_timeout: float = Field(default=60.0, gt=0)

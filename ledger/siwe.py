@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from eth_account import Account
@@ -29,6 +31,7 @@ __all__ = [
     "Erc1271",
     "SiweMessage",
     "SiweRefusedError",
+    "challenge",
     "check_message",
     "epoch",
     "new_nonce",
@@ -240,3 +243,44 @@ def signature_ok(text: str, address: str, signature: str, erc1271: Erc1271 | Non
         except Exception:  # eth-keys raises several types for a bad v, r or s
             pass
     return erc1271 is not None and erc1271(address, bytes(defunct_hash_message(text=text)), raw)
+
+
+def _rfc3339(at: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+
+
+def challenge(
+    *,
+    nonce: str,
+    expires_at: float,
+    now: float,
+    domain: str,
+    uri: str,
+    chain_id: int,
+    statement: str,
+    address: str | None,
+) -> dict[str, Any]:
+    """What a sign-in nonce route answers: the fields this server will check and, when the wallet's
+    address is known, the whole message to sign (staff and residents ask for the same shape)."""
+    issued_at, expires = _rfc3339(now), _rfc3339(expires_at)
+    message = None
+    if address is not None:
+        message = SiweMessage(
+            domain=domain,
+            address=to_checksum_address(address),
+            statement=statement,
+            uri=uri,
+            chain_id=chain_id,
+            nonce=nonce,
+            issued_at=issued_at,
+            expiration_time=expires,
+        ).text()
+    return {
+        "nonce": nonce,
+        "domain": domain,
+        "uri": uri,
+        "chainId": chain_id,
+        "issuedAt": issued_at,
+        "expirationTime": expires,
+        "message": message,
+    }

@@ -14,7 +14,11 @@ export default defineConfig({
     target: "es2022",
     chunkSizeWarningLimit: 2000, // Phaser alone is ~1.2 MB minified; it loads once and is cached for a year
     rolldownOptions: {
-      input: { plaza: resolve(import.meta.dirname, "plaza.html") },
+      input: {
+        plaza: resolve(import.meta.dirname, "plaza.html"),
+        dashboard: resolve(import.meta.dirname, "dashboard.html"),
+        partner: resolve(import.meta.dirname, "partner.html"),
+      },
       checks: { bundlerTimings: false }, // a report for profiling the build, not a problem with it
     },
   },

@@ -50,13 +50,18 @@ def mirror_read(engine: Engine) -> Iterator[Connection]:
         yield conn  # closing the connection rolls the read transaction back
 
 
-def json_response(content: Any) -> Response:
-    """The route's answer as JSON, serialized once by orjson. The read routes return the query's
-    public shape, which is already their response model's, so FastAPI's validation of it again is
-    skipped (`tests/e2e/test_reads.py` checks the shapes). Integers past 64 bits (exact sums) fall
-    back to the standard encoder, as Starlette's JSONResponse would write them."""
+def json_bytes(content: Any) -> bytes:
+    """The answer's JSON, serialized once by orjson. Integers past 64 bits (exact sums) fall back to
+    the standard encoder, as Starlette's JSONResponse would write them."""
     try:
-        body = orjson.dumps(content)
+        return orjson.dumps(content)
     except TypeError:
-        body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(body, media_type="application/json")
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_response(content: Any) -> Response:
+    """The route's answer as JSON (`json_bytes`). The read routes return the query's public shape,
+    which is already their response model's, so FastAPI's validation of it again is skipped
+    (`tests/e2e/test_reads.py` checks the shapes); the lean read path (api/readpath.py) sends the
+    same bytes."""
+    return Response(json_bytes(content), media_type="application/json")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 
 from indexer import queries
 from ledger import intake
@@ -26,6 +27,7 @@ from ..schemas import (
     SubmitRequest,
     SubmitResponse,
 )
+from ..services import Services
 from ._mirror import json_response, mirror_read
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
@@ -151,7 +153,12 @@ async def submit_batch(body: BatchSubmitRequest, services: ServicesDep) -> dict[
 def status(action_id: ActionId, services: ServicesDep) -> Response:
     """Where an action stands: queued, submitted, confirmed (with its log) or failed (with the reason)."""
     with mirror_read(services.engine) as conn:  # a Core read: no ORM session for one row
-        action = queries.action_status(conn, action_id=action_id)
+        action = read_status(conn, services, action_id=action_id)
     if action is None:
         raise HTTPException(404, f"no action {action_id}")
     return json_response(action)
+
+
+def read_status(conn: Connection, _services: Services, *, action_id: str) -> dict[str, Any] | None:
+    """The route's answer (None: 404), shared with the lean read path (api/readpath.py)."""
+    return queries.action_status(conn, action_id=action_id)

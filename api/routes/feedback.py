@@ -6,12 +6,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from indexer import queries
 
 from .. import schemas
 from ..deps import ReadSessionDep, ServicesDep
 from ..schemas import FeedbackAnswer, FeedbackItemPublic
+from ..services import Services
 from ._mirror import (
     INT64_MAX,
     INVALID,
@@ -74,9 +76,9 @@ def feedback_items(
 ) -> Response:
     """Feedback items, newest first, with their text unless hidden by moderation or erased."""
     with mirror_read(services.engine) as conn:
-        page = queries.feedback_items(
+        page = read_items(
             conn,
-            chain_id=services.deployment.chain_id,
+            services,
             status=status,
             category=category,
             area_code=area_code,
@@ -86,6 +88,12 @@ def feedback_items(
             offset=offset,
         )
     return json_response(page)
+
+
+def read_items(conn: Connection, services: Services, **params: Any) -> dict[str, Any]:
+    """The route's answer from its parameters by name, shared with the lean read path
+    (api/readpath.py)."""
+    return queries.feedback_items(conn, chain_id=services.deployment.chain_id, **params)
 
 
 @router.get("/{item_id}", response_model=FeedbackItemDetail, responses={**NOT_FOUND, **INVALID})

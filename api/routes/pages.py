@@ -2,8 +2,9 @@
 
 /plaza is built from `web/` by Vite (`scripts/setup` runs `npm ci` and `npm run build` there) into
 `api/pages/dist/`: the page itself is never cached, its hashed assets under /assets/ are cached for a
-year. Without a build the page answers 503 and says how to make one. /dashboard and /partner are still
-the hand-written pages beside this build.
+year. Without a build the page answers 503 and says how to make one. The same build holds /dashboard (the
+ESG team's workspace) and /partner (the partner desk), whose `{rpc_url}` placeholder becomes the node URL
+the page offers browsers (ESG_PUBLIC_RPC_URL, default ESG_RPC_URL).
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
-
-from ledger.chain.decode import PLOGGING_RECORDED
 
 from ..deps import ServicesDep
 
@@ -40,13 +39,16 @@ into <code>{dist}</code>.</p>
 """
 
 
-def _built(name: str) -> HTMLResponse:
+def _built(name: str, values: dict[str, str] | None = None) -> HTMLResponse:
     page = DIST / f"{name}.html"
     if not page.is_file():
         return HTMLResponse(
             _NOT_BUILT.replace("{dist}", escape(str(DIST))), status_code=503, headers=NO_CACHE
         )
-    return HTMLResponse(page.read_text(encoding="utf-8"), headers=NO_CACHE)
+    html = page.read_text(encoding="utf-8")
+    for key, value in (values or {}).items():
+        html = html.replace("{" + key + "}", escape(value))
+    return HTMLResponse(html, headers=NO_CACHE)
 
 
 @router.get("/plaza", response_class=HTMLResponse)
@@ -63,13 +65,10 @@ def asset(name: str) -> FileResponse:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard() -> str:
-    return (PAGES / "dashboard.html").read_text()
+def dashboard() -> HTMLResponse:
+    return _built("dashboard")
 
 
 @router.get("/partner", response_class=HTMLResponse)
-def partner(services: ServicesDep) -> str:
-    html = (PAGES / "partner.html").read_text()
-    return html.replace("{rpc_url}", escape(services.settings.public_rpc)).replace(
-        "{recorded_topic}", PLOGGING_RECORDED
-    )
+def partner(services: ServicesDep) -> HTMLResponse:
+    return _built("partner", {"rpc_url": services.settings.public_rpc})

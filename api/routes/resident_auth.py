@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Depends, Query, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +15,7 @@ from indexer import enrolment_queries, resident_private
 from ledger.db import read_scope
 from ledger.enrolment import is_enrolled, party_name
 from ledger.resident_sessions import STATEMENT, issue_nonce, resolve_session, sign_in
-from ledger.siwe import SiweMessage, origin
+from ledger.siwe import challenge, origin
 
 from ..deps import ReadSessionDep, ServicesDep, SessionDep
 from ..schemas import ErrorResponse
@@ -111,10 +110,6 @@ class MeResponse(BaseModel):
     feedback: OwnFeedbackPage = Field(description="Their feedback texts, newest first (limit / offset).")
 
 
-def _rfc3339(at: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
-
-
 @router.post("/siwe/nonce", response_model=NonceResponse, responses=_INVALID, openapi_extra=PUBLIC)
 def siwe_nonce(
     services: ServicesDep, session: SessionDep, body: NonceRequest | None = None
@@ -124,33 +119,16 @@ def siwe_nonce(
     settings = services.settings
     row = issue_nonce(session=session, ttl=settings.staff_siwe_nonce_ttl, now=now)
     session.commit()
-    domain, uri, chain_id = (
-        settings.siwe_domain,
-        origin(settings.staff_public_url),
-        services.deployment.chain_id,
+    return challenge(
+        nonce=row.nonce,
+        expires_at=row.expires_at,
+        now=now,
+        domain=settings.siwe_domain,
+        uri=origin(settings.staff_public_url),
+        chain_id=services.deployment.chain_id,
+        statement=STATEMENT,
+        address=body.address if body is not None else None,
     )
-    issued_at, expires = _rfc3339(now), _rfc3339(row.expires_at)
-    message = None
-    if body is not None and body.address is not None:
-        message = SiweMessage(
-            domain=domain,
-            address=to_checksum_address(body.address),
-            statement=STATEMENT,
-            uri=uri,
-            chain_id=chain_id,
-            nonce=row.nonce,
-            issued_at=issued_at,
-            expiration_time=expires,
-        ).text()
-    return {
-        "nonce": row.nonce,
-        "domain": domain,
-        "uri": uri,
-        "chainId": chain_id,
-        "issuedAt": issued_at,
-        "expirationTime": expires,
-        "message": message,
-    }
 
 
 @router.post("/siwe/verify", response_model=SessionResponse, responses=REFUSED, openapi_extra=PUBLIC)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from indexer import queries
 
 from .. import schemas
 from ..deps import ServicesDep
 from ..schemas import PloggingSessionPublic, ResidentRecent
+from ..services import Services
 from ._mirror import ADDRESS, INVALID, json_response, mirror_read
 from .feedback import FeedbackItemWithAnswer
 
@@ -52,10 +54,14 @@ def resident(address: AddressPath, services: ServicesDep) -> Response:
     """Balance, plogging with each session's outcome, feedback with answers, redemptions, donations
     and claims from the mirror."""
     with mirror_read(services.engine) as conn:
-        summary = queries.resident_summary(
-            conn,
-            chain_id=services.deployment.chain_id,
-            token=services.deployment.address("ParticipationToken"),
-            resident=address,
-        )
-    return json_response(summary)
+        return json_response(read_resident(conn, services, address=address))
+
+
+def read_resident(conn: Connection, services: Services, *, address: str) -> dict[str, Any]:
+    """The route's answer, shared with the lean read path (api/readpath.py)."""
+    return queries.resident_summary(
+        conn,
+        chain_id=services.deployment.chain_id,
+        token=services.deployment.address("ParticipationToken"),
+        resident=address,
+    )

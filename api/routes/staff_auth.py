@@ -6,15 +6,14 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ledger.db import read_scope
+from ledger.siwe import challenge
 from ledger.staff import (
     IssuedSession,
     SignInPolicy,
-    SiweMessage,
     StaffConflictError,
     change_password,
     get_member,
@@ -171,10 +170,6 @@ def _signed_in(
     }
 
 
-def _rfc3339(at: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
-
-
 @router.post("/siwe/nonce", response_model=NonceResponse, openapi_extra=PUBLIC)
 def siwe_nonce(
     services: ServicesDep, session: SessionDep, body: NonceRequest | None = None
@@ -184,33 +179,16 @@ def siwe_nonce(
     row = issue_nonce(session=session, ttl=services.settings.staff_siwe_nonce_ttl, now=now)
     session.commit()
     settings = services.settings
-    domain, uri, chain_id = (
-        settings.siwe_domain,
-        origin(settings.staff_public_url),
-        services.deployment.chain_id,
+    return challenge(
+        nonce=row.nonce,
+        expires_at=row.expires_at,
+        now=now,
+        domain=settings.siwe_domain,
+        uri=origin(settings.staff_public_url),
+        chain_id=services.deployment.chain_id,
+        statement="Sign in to the ESG participation ledger as staff.",
+        address=body.address if body is not None else None,
     )
-    issued_at, expires = _rfc3339(now), _rfc3339(row.expires_at)
-    message = None
-    if body is not None and body.address is not None:
-        message = SiweMessage(
-            domain=domain,
-            address=to_checksum_address(body.address),
-            statement="Sign in to the ESG participation ledger as staff.",
-            uri=uri,
-            chain_id=chain_id,
-            nonce=row.nonce,
-            issued_at=issued_at,
-            expiration_time=expires,
-        ).text()
-    return {
-        "nonce": row.nonce,
-        "domain": domain,
-        "uri": uri,
-        "chainId": chain_id,
-        "issuedAt": issued_at,
-        "expirationTime": expires,
-        "message": message,
-    }
 
 
 @router.post("/siwe/verify", response_model=SignInResponse, responses=REFUSED, openapi_extra=PUBLIC)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils.address import to_checksum_address
-from sqlalchemy import ColumnElement, Select, Table, and_, case, literal, select
+from sqlalchemy import ColumnElement, Select, Table, and_, case, literal, or_, select
 
 from ledger.errors import AuditQueryError
 
@@ -125,7 +125,11 @@ def _plogging(chain_id: int, f: Filters) -> Select[Any]:
         where.append(_code(f.status, SESSION_STATUSES) == _CURRENT)
     if f.campaign is not None:
         where += [
-            s.area_code == _campaign_value(chain_id, f.campaign, "area_code"),
+            # Area 0 is the whole city (as the contracts and the bonus rule read it).
+            or_(
+                _campaign_value(chain_id, f.campaign, "area_code") == 0,
+                s.area_code == _campaign_value(chain_id, f.campaign, "area_code"),
+            ),
             s.started_at >= _campaign_value(chain_id, f.campaign, "starts_at"),
             s.started_at < _campaign_value(chain_id, f.campaign, "ends_at"),
         ]

@@ -1,6 +1,7 @@
 """The report's Korean font, embedded: Noto Sans KR (SIL OFL 1.1) from the npm package
-`@fontsource/noto-sans-kr`, installed by scripts/setup (web/'s npm project). Fontsource splits the font into ~120 subsets by
-unicode range; only the subsets holding a character the report uses are embedded, as data URIs."""
+`@fontsource/noto-sans-kr`, installed by scripts/setup (web/'s npm project). Fontsource splits the
+font into ~120 subsets by unicode range; only the subsets holding a character the report uses are
+embedded, as data URIs."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ class LocalMasterKey:
             raise CustodyError("a custodial key does not decrypt under this master key") from None
 
 
-# The same file ledger/staff/keys.py keeps: in development one random master key seals both.
+# In development one random master key seals custodial wallets, platform secrets and staff keys alike.
 _DEV_KEY_FILE = "staff-dev-master.key"
 
 

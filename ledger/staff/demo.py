@@ -73,6 +73,7 @@ def how_to_sign_in(settings: Settings) -> str:
             "DEVELOPMENT demo staff account, holding every role (never in production):",
             f"  login {DEMO_LOGIN}, password {DEMO_PASSWORD}, TOTP secret {DEMO_TOTP_SECRET}",
             f"  authenticator app: {uri}",
+            f"  in the browser: {base}/dashboard (the login, the password and the app's 6-digit code)",
             "  sign in (a TOTP code is accepted once; for another sign-in wait for the next code):",
             f"    code=$(.venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\")",  # noqa: E501
             f"    curl -s -c cookies.txt {base}/v1/staff/login -H 'content-type: application/json' \\",

@@ -8,36 +8,24 @@ key is ESG_CUSTODY_MASTER_KEY; in development without one, a random key kept in 
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
-from ..custody import KeyEncrypter, LocalMasterKey
+from ..custody import KeyEncrypter
+from ..custody.keys import custody_keys
 from ..errors import CustodyError
 from ..settings import Settings
 from .errors import StaffKeysUnavailableError
 from .models import StaffCredential, StaffMember
 
-_DEV_KEY_FILE = "staff-dev-master.key"
-
 
 def staff_keys(settings: Settings) -> KeyEncrypter | None:
-    """The encrypter for staff secrets, or None when custodial staff cannot work here."""
-    master = settings.custody_master_key
-    if master is not None:
-        return LocalMasterKey(bytes.fromhex(master.get_secret_value().removeprefix("0x")))
-    if settings.env != "development":
-        return None
-    path = settings.data_dir / _DEV_KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(os.urandom(32).hex())
-    return LocalMasterKey(bytes.fromhex(path.read_text().strip()))
+    """The encrypter for staff secrets, or None when custodial staff cannot work here: the same master
+    key (in development, the same random key file) that seals custodial wallets."""
+    return custody_keys(settings)
 
 
 def require_keys(keys: KeyEncrypter | None) -> KeyEncrypter:

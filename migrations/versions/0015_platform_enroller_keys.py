@@ -5,14 +5,14 @@ Platforms added before this revision have none (both columns NULL) until
 `esg-ledger platform enroller <id>` gives them one.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

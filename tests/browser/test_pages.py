@@ -1,92 +1,15 @@
-"""The three pages in a real headless Chromium (Debian's), driven by Playwright."""
+"""The plaza in a real headless Chromium (Debian's), driven by Playwright (the workspaces:
+test_workspaces.py; the fixtures: conftest.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
-
-from ledger.deploy import Deployment
-from ledger.node import AnvilNode
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from ..support import Resident, Server, wait_until
+from .helpers import SHOTS, axe, listen, quiet, with_wallet
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = ROOT / "build" / "screenshots"  # the latest run's; docs/images/ holds the ones the docs show
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed: scripts/test installs Debian's chromium when run as root")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def server(anvil: AnvilNode, data_dir: Path, deployment: Deployment) -> Iterator[Server]:
-    srv = Server(rpc_url=anvil.url, data_dir=data_dir).start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def console() -> list[str]:
-    """What the browser said: console messages, page errors and failed requests."""
-    return []
-
-
-def listen(page: Page, console: list[str]) -> Page:
-    page.on("console", lambda m: console.append(f"console.{m.type}: {m.text}"))
-    page.on("pageerror", lambda e: console.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: console.append(f"request failed: {r.url} {r.failure}"))
-    page.on("response", lambda r: r.status >= 400 and console.append(f"response {r.status}: {r.url}"))
-    return page
-
-
-@pytest.fixture
-def page(browser: Browser, server: Server, console: list[str]) -> Iterator[Page]:
-    context = browser.new_context()
-    page = listen(context.new_page(), console)
-    yield page
-    context.close()
-    # pytest shows this only for a failing test: what the browser saw, and what the server logged
-    print("\n".join(console) or "(nothing on the browser console)")
-    print("--- server log (tail) ---\n" + server.log.read_text(errors="replace")[-4000:])
-
-
-def with_wallet(page: Page, resident: Resident) -> None:
-    """A wallet in the page: window.ethereum, whose signing is done by the resident's key (eth-account)."""
-    page.expose_function("esgSignTypedData", lambda typed: resident.sign(json.loads(typed)))
-    page.add_init_script(f"""
-        window.ethereum = {{
-          request: async ({{method, params}}) => {{
-            if (method === "eth_requestAccounts") return ["{resident.address}"];
-            if (method === "eth_signTypedData_v4") return await window.esgSignTypedData(params[1]);
-            throw new Error("unsupported " + method);
-          }}
-        }};""")
 
 
 def plaza(page: Page, server: Server, lang: str = "ko") -> Page:
@@ -118,11 +41,6 @@ def create_key(page: Page, passphrase: str = "correct horse battery") -> str:
     page.keyboard.press("Enter")
     expect(page.locator("#wallet-open")).to_be_visible(timeout=60_000)
     return page.locator("#wallet-address code").inner_text()
-
-
-def quiet(console: list[str]) -> None:
-    errors = [line for line in console if line.startswith(("console.error", "page error", "request failed"))]
-    assert not errors, errors
 
 
 def test_resident_walks_to_the_trail_and_logs_a_session_by_keyboard(
@@ -171,14 +89,6 @@ def test_resident_walks_to_the_trail_and_logs_a_session_by_keyboard(
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "plaza.png"), full_page=True)
     quiet(console)
-
-
-def axe(page: Page) -> list[dict[str, object]]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => (await axe.run(document)).violations")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]} for v in result
-    ]
 
 
 def test_plaza_is_accessible_in_korean_and_english_and_remembers_the_language(
@@ -336,31 +246,3 @@ def test_resident_with_a_browser_wallet_logs_a_session(
         "the mirror to show the session",
     )
     quiet(console)
-
-
-def test_dashboard_shows_totals_and_the_pipeline(server: Server, page: Page) -> None:
-    page.goto(server.url + "/dashboard")
-    expect(page.locator("#health")).to_have_text("ok", timeout=30_000)
-    expect(page.locator("#sessions")).not_to_have_text("\u2013")  # the placeholder dash
-    expect(page.locator("#refresh-error")).to_have_text("")
-    sessions = int(page.locator("#sessions").inner_text().replace(",", ""))
-    stats = server.client().get("/v1/stats").json()
-    assert sessions == stats["plogging"]["sessions"] >= 1
-    expect(page.locator("#rows tr")).to_have_count(stats["plogging"]["sessions"])
-
-
-def test_partner_verifies_on_chain(server: Server, page: Page) -> None:
-    client = server.client()
-    recent = client.get("/v1/plogging/sessions?limit=1").json()[0]
-    page.goto(server.url + "/partner")
-    page.get_by_label("Action id").fill(recent["id"])
-    page.get_by_role("button", name="Verify on-chain").click()
-    expect(page.locator("#action-result")).to_have_text(
-        f"Found on-chain in block {recent['blockNumber']} — the city's API agrees.", timeout=10_000
-    )
-    page.get_by_label("Resident address").fill(recent["resident"])
-    page.get_by_role("button", name="Check balance on-chain").click()
-    expect(page.locator("#balance-result")).to_contain_text("the city's API agrees")
-    page.get_by_label("Action id").fill("0x" + "ab" * 32)
-    page.get_by_role("button", name="Verify on-chain").click()
-    expect(page.locator("#action-result")).to_contain_text("Not found on-chain")

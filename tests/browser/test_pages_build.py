@@ -40,3 +40,21 @@ def test_the_built_plaza_is_served_uncached_and_its_assets_for_a_year(dist: Path
         with pytest.raises(HTTPException) as refused:
             pages.asset(name)
         assert refused.value.status_code == 404
+
+
+def test_the_workspaces_are_served_from_the_build_and_the_partner_desk_names_the_node(dist: Path) -> None:
+    class Settings:
+        public_rpc = 'http://node.example/"rpc"'
+
+    class Services:
+        settings = Settings()
+
+    assert pages.dashboard().status_code == 503  # no build yet: the same page that says to run setup
+    (dist / "dashboard.html").write_text(
+        "<!doctype html><html lang=ko><title>업무</title></html>", encoding="utf-8"
+    )
+    (dist / "partner.html").write_text('<body data-rpc-url="{rpc_url}">', encoding="utf-8")
+    dashboard = pages.dashboard()
+    assert dashboard.status_code == 200 and dashboard.headers["cache-control"] == "no-cache"
+    partner = pages.partner(Services())  # type: ignore[arg-type]
+    assert bytes(partner.body).decode() == '<body data-rpc-url="http://node.example/&quot;rpc&quot;">'

@@ -84,6 +84,21 @@ def test_reads_are_limited_per_ip(edge: Server) -> None:
         assert client.get("/v1/deployment", headers=_from("198.51.100.21")).status_code == 200
 
 
+def test_the_lean_reads_are_limited_and_counted_by_route_template(edge: Server) -> None:
+    """The lean read path (api/readpath.py) sits inside the edge: limits and metrics still apply."""
+    address = Resident().address
+    with edge.client() as client:
+        ip = "198.51.100.40"
+        for path in (f"/v1/residents/{address}", "/v1/feedback?limit=1", f"/v1/residents/{address}"):
+            assert client.get(path, headers=_from(ip)).status_code == 200
+        assert client.get("/v1/actions/0x" + "ab" * 32, headers=_from(ip)).status_code == 404
+        _assert_limited(client.get(f"/v1/residents/{address}", headers=_from(ip)), 4)
+        _assert_limited(client.get("/v1/feedback", headers=_from(ip)), 4)
+        text = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+    assert 'esg_http_requests_total{method="GET",route="/v1/feedback",status="200"}' in text
+    assert 'route="/v1/actions/{action_id}",status="404"' in text
+
+
 def test_a_credential_has_its_own_limit(edge: Server) -> None:
     with edge.client() as client:
         ip = "198.51.100.30"

@@ -40,18 +40,43 @@ export function parseError(status: number, body: unknown): ApiError {
   return new ApiError(code, status, str(b.detail) ?? str(b.title), str(b.field) ?? errors[0]?.field, errors);
 }
 
-export async function api<T = Json>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+export interface RequestInit {
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** A cookie's value (the staff pages' CSRF cookie is readable on purpose: double submit). */
+export function cookie(name: string): string | null {
+  for (const part of document.cookie.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return decodeURIComponent(v.join("="));
+  }
+  return null;
+}
+
+export async function api<T = Json>(path: string, init: RequestInit = {}): Promise<T> {
+  const method = init.method ?? "GET";
+  const headers: Record<string, string> = { accept: "application/json", ...init.headers };
+  if (init.body !== undefined) headers["content-type"] = "application/json";
+  // A staff page's session is an HTTP-only cookie; an unsafe request repeats the CSRF cookie in a header.
+  const csrf = UNSAFE.has(method) ? cookie("esg_staff_csrf") : null;
+  if (csrf) headers["X-CSRF-Token"] = csrf;
   let response: Response;
   try {
     response = await fetch(path, {
-      method: init.method ?? "GET",
-      headers: init.body === undefined ? { accept: "application/json" } : { "content-type": "application/json", accept: "application/json" },
+      method,
+      headers,
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      credentials: "same-origin",
       signal: AbortSignal.timeout(20_000),
     });
   } catch (e) {
     throw new ApiError(e instanceof DOMException && e.name === "TimeoutError" ? "timeout" : "network", 0);
   }
+  if (response.status === 204) return undefined as T;
   const body: unknown = await response.json().catch(() => undefined);
   if (!response.ok) throw parseError(response.status, body);
   if (body === undefined) throw new ApiError("server", response.status);

@@ -56,7 +56,7 @@ export function onLangChange(listener: () => void): void {
 
 export function applyTranslations(root: ParentNode): void {
   document.documentElement.lang = lang();
-  document.title = t("app.title");
+  document.title = t(document.documentElement.dataset.title ?? "app.title"); // each page names its own title
   for (const el of root.querySelectorAll<HTMLElement>("[data-i18n]")) el.textContent = t(el.dataset.i18n!);
   for (const el of root.querySelectorAll<HTMLElement>("[data-i18n-label]"))
     el.setAttribute("aria-label", t(el.dataset.i18nLabel!));

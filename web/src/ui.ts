@@ -41,7 +41,7 @@ export type Tone = "info" | "ok" | "bad";
 
 // What code wrote, kept as functions of the language so that a language switch rewrites it too.
 const said = new Map<HTMLElement, () => string>();
-const proofs = new Map<HTMLElement, Action>();
+const proofs = new Map<HTMLElement, { action: Action; link: boolean }>();
 
 /** Writes a status line; pass a function (() => t(...)) so that it follows the language switch. */
 export function say(target: HTMLElement, text: string | (() => string), tone: Tone = "info"): void {
@@ -51,20 +51,21 @@ export function say(target: HTMLElement, text: string | (() => string), tone: To
   target.dataset.tone = tone;
 }
 
-/** Shows an action's status, id and proof in `container`, kept in the current language. */
-export function showProof(container: HTMLElement, action: Action | null): void {
-  if (action) proofs.set(container, action);
+/** Shows an action's status, id and proof in `container`, kept in the current language. `link`: the
+ * partner page's on-chain check, for the residents' kinds (a staff call's id is not in their events). */
+export function showProof(container: HTMLElement, action: Action | null, link = true): void {
+  if (action) proofs.set(container, { action, link });
   else proofs.delete(container);
-  container.replaceChildren(...(action ? [actionProof(action)] : []));
+  container.replaceChildren(...(action ? [actionProof(action, link)] : []));
 }
 
 onLangChange(() => {
   for (const [el, render] of said) if (el.isConnected) el.textContent = render();
-  for (const [el, action] of proofs) if (el.isConnected) el.replaceChildren(actionProof(action));
+  for (const [el, { action, link }] of proofs) if (el.isConnected) el.replaceChildren(actionProof(action, link));
 });
 
 /** What a resident needs to know about one action: its status, its id, and where its proof is. */
-export function actionProof(action: Action): HTMLElement {
+export function actionProof(action: Action, link = true): HTMLElement {
   const box = el("div", { class: "proof" });
   box.append(
     el("p", {}, el("span", { class: "badge", "data-status": action.status, text: t(`actionStatus.${action.status}`) })),
@@ -80,8 +81,8 @@ export function actionProof(action: Action): HTMLElement {
         copyable(action.txHash, t("common.tx")),
         action.blockNumber != null ? ` · ${t("common.block", { block: action.blockNumber })}` : "",
       ),
-      el("p", {}, el("a", { href: `/partner?action=${encodeURIComponent(action.id)}`, text: t("common.checkOnChain") })),
     );
+    if (link) box.append(el("p", {}, el("a", { href: `/partner?action=${encodeURIComponent(action.id)}`, text: t("common.checkOnChain") })));
   }
   return box;
 }

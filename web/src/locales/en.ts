@@ -1,6 +1,9 @@
 import type { Catalogue } from "./ko";
+import { dashboard, partnerDesk } from "./workspace.en";
 
 const en: Catalogue = {
+  dashboard,
+  partnerDesk,
   app: {
     title: "ESG participation plaza",
     tagline: "Pick up litter, share your opinion, and use your points in the neighbourhood. The city pays the fees.",
@@ -244,6 +247,19 @@ const en: Catalogue = {
     not_found: "No such record.",
     not_authenticated: "Please sign in first.",
     forbidden: "You are not allowed to do this.",
+    sign_in_refused: "Could not sign you in. Check the login, the password and the 6-digit code from the authenticator app, and try again.",
+    locked_out: "Too many failed sign-ins: the account is locked for a while. Try again in a few minutes.",
+    csrf_failed: "Your sign-in is out of date. Reload the page and try again.",
+    call_reverts: "The blockchain would not accept this now. The record may have changed: refresh the list.",
+    conflict: "This record is not in a state where that can be done. Refresh the list.",
+    staff_keys_unavailable: "The server cannot use the staff signing keys. Tell the operator.",
+    not_enrolled: "This resident is not enrolled yet. Enrol them at a service desk first.",
+    partner_key_invalid: "That partner key is not right. Paste the whole key you were given (it starts with esgp_).",
+    partner_key_revoked: "This partner key was revoked. Ask the ESG team for a new one.",
+    insufficient_scope: "This partner key may not do that. Ask for a key with that permission.",
+    wrong_partner: "This redemption was made for another partner. Ask the resident to choose this shop and make it again.",
+    redemption_refused: "The blockchain would refuse this redemption{{where}}: the balance may be too low, or it was used already.",
+    rpc: "Cannot reach the blockchain node ({{url}}). Check the address or enter another node.",
     unknown: "The request could not be completed{{where}}. Please try again in a moment.",
     detail: "Details: {{detail}}",
     field: " ({{field}})",

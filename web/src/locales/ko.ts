@@ -1,5 +1,9 @@
 // The Korean catalogue: the default language. en.ts must have exactly these keys (its type says so).
+import { dashboard, partnerDesk } from "./workspace.ko";
+
 const ko = {
+  dashboard,
+  partnerDesk,
   app: {
     title: "ESG 참여 광장",
     tagline: "줍깅하고, 의견을 내고, 포인트로 동네를 바꿔요. 수수료는 시에서 냅니다.",
@@ -243,6 +247,19 @@ const ko = {
     not_found: "찾는 기록이 없습니다.",
     not_authenticated: "먼저 로그인해 주세요.",
     forbidden: "이 작업을 할 권한이 없습니다.",
+    sign_in_refused: "로그인하지 못했습니다. 아이디, 비밀번호, 인증 앱의 6자리 코드를 확인하고 다시 입력해 주세요.",
+    locked_out: "로그인 실패가 여러 번 있어 잠시 잠겼습니다. 몇 분 뒤 다시 시도해 주세요.",
+    csrf_failed: "로그인 정보가 오래되었습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.",
+    call_reverts: "블록체인이 지금 이 작업을 받아들이지 않습니다. 기록의 상태가 바뀌었을 수 있으니 목록을 새로 고쳐 주세요.",
+    conflict: "이 기록은 지금 그 작업을 할 수 있는 상태가 아닙니다. 목록을 새로 고쳐 주세요.",
+    staff_keys_unavailable: "서버가 직원 서명 키를 쓸 수 없습니다. 운영 담당자에게 알려 주세요.",
+    not_enrolled: "아직 등록되지 않은 주민입니다. 주민센터 창구에서 먼저 등록해 주세요.",
+    partner_key_invalid: "가맹점 키가 맞지 않습니다. 받은 키 전체(esgp_로 시작)를 다시 붙여 넣어 주세요.",
+    partner_key_revoked: "이 가맹점 키는 폐기되었습니다. ESG 담당 부서에 새 키를 요청해 주세요.",
+    insufficient_scope: "이 가맹점 키로는 이 작업을 할 수 없습니다. 권한이 있는 키를 요청해 주세요.",
+    wrong_partner: "다른 가맹점에 쓰도록 만든 사용 요청입니다. 주민에게 이 가게를 골라 다시 만들어 달라고 해 주세요.",
+    redemption_refused: "블록체인이 이 사용을 받지 않습니다{{where}}. 잔액이 모자라거나 이미 쓴 요청일 수 있습니다.",
+    rpc: "블록체인 노드({{url}})에 연결할 수 없습니다. 주소를 확인하거나 다른 노드를 입력해 주세요.",
     unknown: "요청을 처리하지 못했습니다{{where}}. 잠시 뒤 다시 시도해 주세요.",
     detail: "자세한 내용: {{detail}}",
     field: " ({{field}})",

@@ -4,24 +4,13 @@ import { ApiError, describe, type Action } from "../api";
 import { t } from "../i18n";
 import { say, showProof } from "../ui";
 import { WalletError } from "../wallet";
+import { failure } from "../failures";
+
+export { failure };
 import { needSigner, walletProblem } from "./walletPanel";
 
 export function explain(e: unknown): string {
   return e instanceof WalletError ? walletProblem(e) : e instanceof ApiError ? describe(e) : describe(new ApiError("unknown", 0, String(e)));
-}
-
-/** A contract's custom error, `Name(key=value, …)` as the API reports it, in words; else as it came. */
-export function failure(error: string | null): string {
-  const match = /^(\w+)\((.*)\)$/s.exec((error ?? "").trim());
-  if (!match) return error ?? "";
-  const args: Record<string, string | number> = {};
-  for (const part of match[2].split(",")) {
-    const [k, v] = part.split("=").map((x) => x.trim());
-    if (k && v !== undefined) args[k] = v;
-  }
-  if (args.min !== undefined) args.minMinutes = Math.ceil(Number(args.min) / 60);
-  if (args.max !== undefined) args.maxMinutes = Math.floor(Number(args.max) / 60);
-  return t(`failures.${match[1]}`, { ...args, defaultValue: error });
 }
 
 function sayAction(status: HTMLElement, action: Action): void {

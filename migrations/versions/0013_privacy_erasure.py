@@ -1,14 +1,14 @@
 """the privacy erasure log: who erased which resident's personal data, when, and how many rows of each
 table it changed (never the erased data)
 
-Revision ID: 0014
+Revision ID: 0013
 Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None

@@ -3,14 +3,14 @@ newest first (`esg-ledger bench api`: without them each of these reads scanned e
 
 Numbered 0013 (reserved for this change) but applied after 0014, the head when it was written.
 
-Revision ID: 0013
-Revises: 0014
+Revision ID: 0014
+Revises: 0013
 """
 
 from alembic import op
 
-revision = "0013"
-down_revision = "0014"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
