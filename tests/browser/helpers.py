@@ -56,8 +56,15 @@ def opened(page: Page, server: Server, path: str, lang: str = "ko") -> Page:
 
 
 def fits(page: Page, width: int = 320) -> None:
-    """Nothing scrolls sideways."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    """Nothing scrolls sideways (else: the elements that stick out)."""
+    wide = page.evaluate(
+        """w => document.documentElement.scrollWidth <= w ? [] : [...document.querySelectorAll("body *")]
+             .filter(e => e.getBoundingClientRect().right > w + 0.5)
+             .map(e => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`)
+             .slice(0, 12)""",
+        width,
+    )
+    assert wide == [], wide
 
 
 def with_wallet(page: Page, resident: Resident) -> None:

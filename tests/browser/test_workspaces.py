@@ -180,6 +180,9 @@ def test_staff_member_verifies_a_pending_session_and_enrols_a_resident_at_the_de
     assert axe(page) == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+    page.set_viewport_size({"width": 320, "height": 800})  # the queues, charts and desk on a phone
+    page.get_by_role("button", name="Refresh").first.click()
+    fits(page)
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("#signin-status")).to_have_text("You are signed out.")
     expect(page.locator("#verification")).to_be_hidden()
@@ -349,6 +352,8 @@ def test_reviewer_reviews_and_answers_feedback_and_the_answer_is_public(
         )
     assert body["answer"]["text"] == answer and body["accepted"] is True
     assert axe(page) == []
+    page.set_viewport_size({"width": 320, "height": 800})
+    fits(page)
     quiet(console)
 
 
