@@ -7,10 +7,8 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from ledger.chain.rpc import display_url
 from ledger.settings import Settings, get_settings
@@ -97,7 +95,6 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     # A body over the limit is refused before the fast path or any route reads it.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     edge(app, settings)  # rate limits, CORS, metrics, access log, request id: around everything
-    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "pages" / "static"), name="static")
     app.include_router(resident_auth.router)  # before residents: /v1/residents/me is not an address
     reads = (residents, feedback, partners, causes, campaigns, bonus, plogging, stats, indexer, enrolments)
     for module in (health, deployment, actions, custody, *reads, pages):
