@@ -42,6 +42,7 @@ from .routes import (  # partners  # enrolment, residents' own sign-in
     staff_auth,
     staff_bonus,
     staff_campaigns,
+    staff_desk,
     staff_directory,
     staff_enrolment,
     staff_feedback,
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(staff_actions.router)
     workflows = (staff_verification, staff_feedback, staff_campaigns, staff_directory, staff_policy)
     staff_more = (staff_bonus, staff_enrolment, staff_log, staff_members, staff_audit, staff_privacy)
-    for module in (*workflows, *staff_more):
+    for module in (*workflows, *staff_more, staff_desk):  # staff_desk: acting for a resident at a desk
         app.include_router(module.router)
     for module in (redemption_requests, partner_desk, staff_partner_keys):  # the partner journey
         app.include_router(module.router)

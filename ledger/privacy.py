@@ -12,6 +12,9 @@ What a resident's personal data is here (docs/audit.md, "Privacy erasure", lists
 - `webhook_delivery.result`: the answers kept for a platform's retries name the user id beside the
   address; the user id is blanked in those entries.
 - `resident_session`: their sign-in sessions (bearer token hashes) are deleted.
+- `assisted_action.reference`: the service desk's case reference for the person is replaced by
+  `ERASED_REFERENCE`; the row stays (who assisted, the consent hash, the action), as the audit of
+  the assistance.
 
 What stays: the address, a pseudonym the chain keeps anyway, in the outbox and the mirror, with every
 hash, so `esg-ledger audit reconcile`, the exports and the report are unchanged. Official answers
@@ -28,9 +31,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Text, delete, func, select
+from sqlalchemy import Column, Text, delete, func, select, update
 from sqlmodel import Field, Session, SQLModel, col
 
+from .desk import AssistedAction
 from .errors import PrivacyError
 from .feedback import FeedbackContent, erase_content
 from .models import CustodialWallet
@@ -43,7 +47,14 @@ __all__ = ["ERASED_TABLES", "Erasure", "PrivacyErasure", "erase_resident", "eras
 log = logging.getLogger(__name__)
 
 # Every table an erasure may change, in the order it changes them (the log's `counts` keys).
-ERASED_TABLES = ("feedback_content", "custodial_wallet", "webhook_delivery", "resident_session")
+ERASED_TABLES = (
+    "feedback_content",
+    "custodial_wallet",
+    "webhook_delivery",
+    "resident_session",
+    "assisted_action",
+)
+ERASED_REFERENCE = "(erased)"  # outside the desk references' pattern, so never a live reference
 MAX_ACTOR = 200
 
 
@@ -132,6 +143,12 @@ def erase_resident(*, session: Session, resident: str, erased_by: str, now: floa
     counts["webhook_delivery"] = _redact_deliveries(session, address)
     counts["custodial_wallet"] = _delete(session, CustodialWallet, CustodialWallet.address, address)
     counts["resident_session"] = _delete(session, ResidentSession, ResidentSession.address, address)
+    assisted = session.execute(
+        update(AssistedAction)
+        .where(_same(AssistedAction.resident, address), col(AssistedAction.reference) != ERASED_REFERENCE)
+        .values(reference=ERASED_REFERENCE)
+    )
+    counts["assisted_action"] = int(getattr(assisted, "rowcount", 0) or 0)
     row = PrivacyErasure(resident=address, erased_by=erased_by, erased_at=now, counts=json.dumps(counts))
     session.add(row)
     session.flush()

@@ -7,6 +7,7 @@ import indexer.models  # noqa: F401  (registers the mirror tables)
 import ledger.answers
 import ledger.bonus
 import ledger.demo
+import ledger.desk  # (the service desk's assisted-action log)
 import ledger.directory
 import ledger.enrolment_requests  # (enrolment requests in the outbox)
 import ledger.feedback

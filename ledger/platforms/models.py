@@ -13,6 +13,9 @@ PLATFORM_ID_PATTERN = r"^[a-z][a-z0-9-]{1,31}$"
 USER_ID_PATTERN = r"^[!-~]{1,96}$"
 EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 LEGACY_PLATFORM_ID = "default"
+# The service desk (ledger/desk.py) holds the wallets of residents it acts for under this reserved id:
+# no platform may be registered as it, so no platform token reaches those wallets.
+DESK_PLATFORM_ID = "desk"
 
 
 class Platform(SQLModel, table=True):

@@ -36,7 +36,7 @@ from ..models import CustodialWallet
 from ..staff.roles import ROLE_GRANTS
 from ..types import Address
 from .enroller import enroller_account, grant_command, party_for
-from .models import LEGACY_PLATFORM_ID, Platform
+from .models import DESK_PLATFORM_ID, LEGACY_PLATFORM_ID, Platform
 from .registry import PlatformIdentity
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,9 @@ def vouch_for(
 
 
 def known_platform_ids(session: Session) -> frozenset[str]:
-    return frozenset(session.exec(select(Platform.id)).all()) | {LEGACY_PLATFORM_ID}
+    """Every platform id a subject prefix may name, the desk's reserved one included (no platform may
+    create a `desk:...` subject)."""
+    return frozenset(session.exec(select(Platform.id)).all()) | {LEGACY_PLATFORM_ID, DESK_PLATFORM_ID}
 
 
 def _forget(session: Session, subject: str) -> None:

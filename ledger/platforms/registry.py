@@ -23,7 +23,7 @@ from ..custody import KeyEncrypter
 from ..errors import NotAuthenticatedError, PlatformError
 from ..kinds import KINDS
 from .enroller import MAX_PARTY, party_for, seal_enroller_key
-from .models import LEGACY_PLATFORM_ID, PLATFORM_ID_PATTERN, Platform
+from .models import DESK_PLATFORM_ID, LEGACY_PLATFORM_ID, PLATFORM_ID_PATTERN, Platform
 from .secrets import check_strength, new_secret, new_token, token_hash
 
 
@@ -72,8 +72,12 @@ def add_platform(
 ) -> IssuedCredentials:
     """Registers a platform; generates its token and secret unless given (then measured), and its
     enroller key (`platform.enroller_address` is the address to grant ENROLLER_ROLE). Flushes."""
-    if not re.match(PLATFORM_ID_PATTERN, platform_id) or platform_id == LEGACY_PLATFORM_ID:
-        raise PlatformError(f"a platform id is a slug ({PLATFORM_ID_PATTERN}), not {LEGACY_PLATFORM_ID!r}")
+    reserved = (LEGACY_PLATFORM_ID, DESK_PLATFORM_ID)
+    if not re.match(PLATFORM_ID_PATTERN, platform_id) or platform_id in reserved:
+        raise PlatformError(
+            f"a platform id is a slug ({PLATFORM_ID_PATTERN}), not {LEGACY_PLATFORM_ID!r} nor the service "
+            f"desk's {DESK_PLATFORM_ID!r}"
+        )
     if len(party_for(platform_id)) > MAX_PARTY:
         raise PlatformError(
             f"a platform id is at most {MAX_PARTY - len(party_for(''))} characters: its enrolments' party "

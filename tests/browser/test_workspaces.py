@@ -174,6 +174,30 @@ def test_staff_member_verifies_a_pending_session_and_enrols_a_resident_at_the_de
     assert enrolment["enroller"] == member.address
     assert enrolment["evidenceHash"] == "0x" + keccak(form).hex()
 
+    # desk mode, for a resident with no device: act for them by the desk's reference, with consent
+    reference = f"case-{int(time.time() * 1000) % 10**9}"
+    page.get_by_label("창구 접수 번호").fill(reference)
+    for field, value in (("#desk-distance", "800"), ("#desk-minutes", "30"), ("#desk-trash", "400")):
+        page.locator(field).fill(value)
+    page.locator("#desk-area").fill(str(AREA))
+    act_form = "대리 활동 동의서 · assisted consent".encode()
+    page.get_by_label("대리 활동 동의서 (스캔 파일)").set_input_files(
+        files=FilePayload(name="assisted.pdf", mimeType="application/pdf", buffer=act_form)
+    )
+    page.get_by_role("button", name="주민을 대신해 보내기").click()
+    expect(page.locator("#desk-act-status")).to_have_text(
+        "주민의 동의를 확인하고 체크해야 등록할 수 있습니다."
+    )
+    page.get_by_label("주민이 이 활동을 대신 기록하는 데 동의했고").check()
+    page.get_by_role("button", name="주민을 대신해 보내기").click()
+    expect(page.locator("#desk-act-status")).to_contain_text(
+        "블록체인에 기록되었습니다 (블록", timeout=60_000
+    )
+    (logged,) = page.request.get(f"{server.url}/v1/staff/desk/actions?reference={reference}").json()["items"]
+    assert page.locator("#desk-act-id").inner_text().startswith(f"활동 번호 {logged['actionId']}")
+    assert (logged["staffAddress"], logged["consentHash"]) == (member.address, "0x" + keccak(act_form).hex())
+    assert client.get(f"/v1/actions/{logged['actionId']}").json()["status"] == "confirmed"
+
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="Sessions to verify")).to_be_visible()

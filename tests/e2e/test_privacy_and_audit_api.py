@@ -235,6 +235,7 @@ def test_auditor_api_equals_the_cli_and_erasure_leaves_no_personal_data(world: W
         "custodial_wallet": 1,
         "webhook_delivery": 1,
         "resident_session": 0,
+        "assisted_action": 0,
     }
 
     after = _text_values(w.db_path)

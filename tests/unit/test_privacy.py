@@ -16,11 +16,12 @@ from sqlmodel import Session, select
 from ledger.custody import LocalMasterKey
 from ledger.custody.wallets import create_wallet
 from ledger.db import make_engine, session_scope
+from ledger.desk import AssistedAction
 from ledger.errors import PrivacyError
 from ledger.feedback import FeedbackContent, store_content
 from ledger.models import CustodialWallet
 from ledger.platforms.models import WebhookDelivery
-from ledger.privacy import ERASED_TABLES, PrivacyErasure, erase_resident, erasures
+from ledger.privacy import ERASED_REFERENCE, ERASED_TABLES, PrivacyErasure, erase_resident, erasures
 from ledger.resident_sessions import ResidentSession
 from migrations import migrate
 
@@ -67,6 +68,22 @@ def _seed(session: Session) -> tuple[str, str, dict[str, str]]:
             created_at=1.0,
         )
     )
+    for action_id, address, reference in (
+        ("0x" + "01" * 32, mine, "case-2026-118"),
+        ("0x" + "02" * 32, other, "case-7"),
+    ):
+        session.add(
+            AssistedAction(
+                action_id=action_id,
+                resident=address,
+                reference=reference,
+                staff_member_id=1,
+                staff_address=Account.create().address,
+                consent_hash="0x" + "cd" * 32,
+                kind="plogging",
+                created_at=1.0,
+            )
+        )
     return mine, other, hashes
 
 
@@ -81,6 +98,7 @@ def test_an_erasure_removes_the_residents_data_keeps_hashes_and_others_and_is_lo
         "webhook_delivery": 1,
         "custodial_wallet": 1,
         "resident_session": 2,
+        "assisted_action": 1,
     }
     assert list(erasure.counts) == list(ERASED_TABLES)
     with Session(engine) as s:
@@ -91,6 +109,11 @@ def test_an_erasure_removes_the_residents_data_keeps_hashes_and_others_and_is_lo
         assert s.get(CustodialWallet, "city-app:kim-77") is None
         sessions = s.exec(select(ResidentSession)).all()
         assert [r.address for r in sessions] == [other]
+        assisted = {a.resident: a for a in s.exec(select(AssistedAction)).all()}
+        assert (
+            assisted[mine].reference == ERASED_REFERENCE and assisted[mine].consent_hash == "0x" + "cd" * 32
+        )
+        assert assisted[other].reference == "case-7"
         stored = s.get(WebhookDelivery, ("city-app", "evt_1"))
         assert stored is not None and stored.result is not None
         result = json.loads(stored.result)

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   verification.initVerification();
   feedback.initFeedback();
   desk.initDesk();
+  desk.initDeskActing();
   $("#sign-out").addEventListener("click", async () => {
     try {
       await signOut();
