@@ -186,7 +186,7 @@ def test_staff_member_verifies_a_pending_session_and_enrols_a_resident_at_the_de
     )
     page.get_by_role("button", name="주민을 대신해 보내기").click()
     expect(page.locator("#desk-act-status")).to_have_text(
-        "주민의 동의를 확인하고 체크해야 등록할 수 있습니다."
+        "주민의 동의를 확인하고 체크해야 대신 보낼 수 있습니다."
     )
     page.get_by_label("주민이 이 활동을 대신 기록하는 데 동의했고").check()
     page.get_by_role("button", name="주민을 대신해 보내기").click()
